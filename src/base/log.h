@@ -1,0 +1,29 @@
+#pragma once
+// Error log: leveled lines "2026-11-24T10:00:00.123Z [warn] message" to stderr or a file.
+// Thread-safe: each line is one write(2). reopen() is for SIGUSR1 / reload (logrotate).
+
+#include <cstdarg>
+#include <string>
+
+namespace sluice::log {
+
+enum class Level { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+
+void setLevel(Level level);
+bool enabled(Level level);
+// "stderr" or a file path (opened for append). Returns false and keeps the old target on error.
+bool setTarget(const std::string& target, std::string* error);
+bool reopen(std::string* error);
+
+void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+
+}  // namespace sluice::log
+
+#define SLUICE_LOG(level, ...)                                                  \
+    do {                                                                        \
+        if (::sluice::log::enabled(level)) ::sluice::log::write(level, __VA_ARGS__); \
+    } while (0)
+#define LOG_ERROR(...) SLUICE_LOG(::sluice::log::Level::kError, __VA_ARGS__)
+#define LOG_WARN(...) SLUICE_LOG(::sluice::log::Level::kWarn, __VA_ARGS__)
+#define LOG_INFO(...) SLUICE_LOG(::sluice::log::Level::kInfo, __VA_ARGS__)
+#define LOG_DEBUG(...) SLUICE_LOG(::sluice::log::Level::kDebug, __VA_ARGS__)

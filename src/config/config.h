@@ -1,0 +1,166 @@
+#pragma once
+// Plain, validated configuration: what config_loader.h produces from a TOML file.
+// The schema and defaults are the contract in shared/design/config.md; every field below
+// mirrors one key there. Nothing here does I/O; values are already range-checked.
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice::config {
+
+using Duration = std::chrono::milliseconds;
+
+enum class LogLevel { kError, kWarn, kInfo, kDebug };
+enum class ListenerMode { kHttp, kTcp };
+enum class AccessLogFormat { kCombined, kJson };
+enum class Algorithm {
+    kRoundRobin,
+    kWeightedRoundRobin,
+    kLeastConn,
+    kRandom,
+    kPowerOfTwo,
+    kEwma,
+    kIpHash,
+    kHash,
+};
+enum class HashKeyKind { kClientIp, kUri, kHeader, kCookie };
+enum class ProxyProtocol { kNone, kV1, kV2 };
+enum class HealthCheckType { kHttp, kTcp };
+enum class TlsVersion { kTls12, kTls13 };
+
+// "host:port" or "[v6]:port", resolved once at load time (first address getaddrinfo returns).
+struct Address {
+    std::string text;  // as written in the file
+    std::string host;  // without brackets
+    uint16_t port = 0;
+    sockaddr_storage sockaddr{};
+    socklen_t sockaddr_len = 0;
+};
+
+struct GlobalConfig {
+    unsigned workers = 0;  // 0 = one per core (resolved by the server, not the loader)
+    uint64_t max_connections = 65536;
+    Duration shutdown_timeout{30000};
+    std::string user;
+    std::string group;
+    std::string control_socket = "/run/sluice/control.sock";
+    unsigned control_socket_mode = 0660;
+    std::string state_file = "/var/lib/sluice/state.json";
+};
+
+struct LogConfig {
+    LogLevel level = LogLevel::kInfo;
+    std::string error_log = "stderr";   // "stderr" or a path
+    std::string access_log = "stderr";  // "off" | "stderr" | "stdout" | a path
+    AccessLogFormat access_log_format = AccessLogFormat::kCombined;
+};
+
+struct AdminConfig {
+    std::optional<Address> listen;  // empty string in the file = no admin endpoint
+};
+
+struct TlsCertificate {
+    std::string cert;
+    std::string key;
+};
+
+struct ListenerTlsConfig {
+    std::vector<TlsCertificate> certificates;
+    TlsVersion min_version = TlsVersion::kTls12;
+    std::vector<std::string> alpn{"http/1.1"};
+    std::optional<Address> redirect_http;
+};
+
+struct RouteConfig {
+    std::string host;         // "" = any; exact or "*.suffix"; lower-cased by the loader
+    std::string path_prefix;  // "" = any
+    std::string pool;
+};
+
+struct ListenerConfig {
+    std::string name;
+    Address bind;
+    ListenerMode mode = ListenerMode::kHttp;
+    std::string pool;  // "" = none (http with routes only)
+    Duration idle_timeout{60000};
+    Duration client_header_timeout{10000};
+    Duration client_body_timeout{60000};
+    uint64_t max_header_bytes = 32 * 1024;
+    unsigned max_headers = 100;
+    uint64_t max_body_bytes = 0;  // 0 = unlimited
+    bool forwarded_headers = true;
+    std::string request_id_header = "X-Request-ID";  // "" = off
+    bool accept_proxy_protocol = false;
+    std::optional<ListenerTlsConfig> tls;
+    std::vector<RouteConfig> routes;
+};
+
+struct HealthCheckConfig {
+    HealthCheckType type = HealthCheckType::kHttp;
+    std::string path = "/healthz";
+    std::string host;  // "" = the server's address
+    // Accepted status ranges, inclusive: "200-399" -> {{200,399}}, "200,204" -> {{200,200},{204,204}}.
+    std::vector<std::pair<int, int>> expect_status{{200, 399}};
+    Duration interval{2000};
+    Duration timeout{1000};
+    unsigned rise = 2;
+    unsigned fall = 3;
+};
+
+struct PassiveHealthConfig {
+    unsigned max_fails = 3;
+    Duration fail_timeout{10000};
+};
+
+struct ServerConfig {
+    std::string name;  // defaults to the address text
+    Address address;
+    unsigned weight = 1;  // 1..1000
+    bool backup = false;
+    unsigned max_conns = 0;  // 0 = pool default
+};
+
+struct HashKey {
+    HashKeyKind kind = HashKeyKind::kClientIp;
+    std::string name;  // header or cookie name for kHeader / kCookie
+};
+
+struct PoolConfig {
+    std::string name;
+    Algorithm algorithm = Algorithm::kRoundRobin;
+    HashKey hash_key;
+    Duration connect_timeout{3000};
+    Duration response_timeout{60000};
+    Duration idle_timeout{20000};
+    unsigned keepalive = 32;
+    unsigned max_conns_per_server = 0;
+    Duration queue_timeout{10000};
+    unsigned retries = 2;
+    bool retry_5xx = false;
+    ProxyProtocol send_proxy_protocol = ProxyProtocol::kNone;
+    bool tls = false;
+    bool tls_verify = true;
+    std::string tls_ca;
+    std::optional<HealthCheckConfig> health_check;
+    std::optional<PassiveHealthConfig> passive_health;
+    std::vector<ServerConfig> servers;
+};
+
+struct Config {
+    std::string path;  // file it was loaded from
+    GlobalConfig global;
+    LogConfig log;
+    AdminConfig admin;
+    std::vector<ListenerConfig> listeners;
+    std::vector<PoolConfig> pools;
+
+    const PoolConfig* findPool(const std::string& name) const;
+    size_t serverCount() const;
+};
+
+}  // namespace sluice::config

@@ -1,0 +1,52 @@
+#include "config/config_loader.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml.hpp>
+
+#include "config/config_reader.h"
+#include "config/diagnostics.h"
+#include "config/feature_gate.h"
+
+namespace sluice::config {
+
+std::variant<Config, ConfigErrors> loadConfig(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return ConfigErrors{{path + ":1:1: cannot read file: " + std::strerror(EISDIR)}};
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad()) {
+        return ConfigErrors{{path + ":1:1: cannot read file: " + std::strerror(errno)}};
+    }
+    return loadConfigFromString(text.str(), path);
+}
+
+std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
+                                                        const std::string& path) {
+    Diagnostics diags;
+    toml::value root;
+    try {
+        std::istringstream in(text);
+        root = toml::parse(in, path);
+    } catch (const toml::exception& e) {
+        addSyntaxError(e, &diags);
+        return ConfigErrors{diags.format(path)};
+    } catch (const std::exception& e) {  // toml11 also throws plain runtime errors
+        return ConfigErrors{{path + ":1:1: " + e.what()}};
+    }
+
+    Config config;
+    config.path = path;
+    ConfigReader(&diags).read(root, &config);
+    checkFeatureGates(root, &diags);  // after validation: invalid values are not gated twice
+    if (!diags.empty()) return ConfigErrors{diags.format(path)};
+    return config;
+}
+
+}  // namespace sluice::config

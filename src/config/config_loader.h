@@ -1,0 +1,32 @@
+#pragma once
+// Loads and validates a sluice TOML config (schema: shared/design/config.md).
+// The only includer of toml.hpp. Not used on the data path; may allocate freely.
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+
+namespace sluice::config {
+
+// Every problem found, each formatted "FILE:LINE:COL: message" (with a did-you-mean hint for
+// misspelled keys). Never empty when returned from loadConfig.
+struct ConfigErrors {
+    std::vector<std::string> messages;
+};
+
+// Parses, validates and resolves every address. Either a complete Config or all errors; a
+// config never half-loads. Features that are parsed but not built yet are reported as errors
+// naming the feature (see unsupportedFeatures()).
+std::variant<Config, ConfigErrors> loadConfig(const std::string& path);
+
+// Same, from text already in memory; `path` is used only in messages.
+std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
+                                                        const std::string& path);
+
+// Features whose keys are accepted by the schema but rejected because they are not built yet
+// (the feature gate, src/config/feature_gate.cc), e.g. "TLS termination".
+std::vector<std::string> unsupportedFeatures();
+
+}  // namespace sluice::config

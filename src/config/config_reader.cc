@@ -1,0 +1,153 @@
+#include "config/config_reader.h"
+
+#include "config/units.h"
+
+namespace sluice::config {
+namespace {
+
+// Longest unix socket path (sun_path holds 108 bytes including the terminating NUL).
+constexpr size_t kMaxUnixPath = 107;
+
+}  // namespace
+
+void ConfigReader::read(const toml::value& root, Config* config) {
+    TableReader reader(root, "", "", diags_);
+    if (const toml::value* global = reader.findTable("global"))
+        readGlobal(*global, &config->global);
+    if (const toml::value* log = reader.findTable("log")) readLog(*log, &config->log);
+    if (const toml::value* admin = reader.findTable("admin")) readAdmin(*admin, &config->admin);
+
+    // Pools first: listeners and routes refer to them by name.
+    if (const toml::value* pools = reader.findArrayOfTables("pool")) {
+        for (const toml::value& table : pools->as_array()) {
+            readPool(table, &config->pools.emplace_back());
+        }
+    }
+    const toml::value* listeners = reader.find("listener");
+    if (listeners == nullptr) {
+        diags_->error(Location{1, 1}, "no [[listener]] defined; at least one is required");
+    } else if ((listeners = reader.findArrayOfTables("listener")) != nullptr) {
+        for (const toml::value& table : listeners->as_array()) {
+            readListener(table, &config->listeners.emplace_back());
+        }
+    }
+    reader.reportUnknownKeys();
+}
+
+void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
+    TableReader r(table, "global", "[global]", diags_);
+    r.readInteger("workers", &global->workers, 0, 1024);
+    r.readInteger("max_connections", &global->max_connections, 1, 10'000'000);
+    r.readDuration("shutdown_timeout", &global->shutdown_timeout, Duration{0});
+    r.readString("user", &global->user);
+    r.readString("group", &global->group);
+    if (readNonEmptyString(r, "control_socket", &global->control_socket) &&
+        global->control_socket.size() > kMaxUnixPath) {
+        r.error(*r.find("control_socket"), "control_socket",
+                "path is too long for a unix socket (at most " + std::to_string(kMaxUnixPath) +
+                    " bytes)");
+    }
+    if (const toml::value* mode = r.find("control_socket_mode")) {
+        std::string why;
+        if (!mode->is_string()) {
+            r.error(*mode, "control_socket_mode",
+                    "expected an octal string like \"0660\", got " + describeType(*mode));
+        } else if (const auto parsed = parseOctalMode(mode->as_string().str, &why)) {
+            global->control_socket_mode = *parsed;
+        } else {
+            r.error(*mode, "control_socket_mode", why);
+        }
+    }
+    readNonEmptyString(r, "state_file", &global->state_file);
+    r.reportUnknownKeys();
+}
+
+void ConfigReader::readLog(const toml::value& table, LogConfig* log) {
+    TableReader r(table, "log", "[log]", diags_);
+    r.readEnum("level", &log->level,
+               {{"error", LogLevel::kError},
+                {"warn", LogLevel::kWarn},
+                {"info", LogLevel::kInfo},
+                {"debug", LogLevel::kDebug}});
+    readNonEmptyString(r, "error_log", &log->error_log);
+    readNonEmptyString(r, "access_log", &log->access_log);
+    r.readEnum("access_log_format", &log->access_log_format,
+               {{"combined", AccessLogFormat::kCombined}, {"json", AccessLogFormat::kJson}});
+    r.reportUnknownKeys();
+}
+
+void ConfigReader::readAdmin(const toml::value& table, AdminConfig* admin) {
+    TableReader r(table, "admin", "[admin]", diags_);
+    Address listen;
+    if (readAddress(r, "listen", true, &listen)) {
+        claimBind(listen, *r.find("listen"), "admin.listen", "the admin endpoint");
+        admin->listen = listen;
+    }
+    r.reportUnknownKeys();
+}
+
+const toml::value* ConfigReader::readName(TableReader& reader, const char* key, std::string* out) {
+    const toml::value* value = reader.findString(key);
+    if (value == nullptr) return nullptr;
+    const std::string& name = value->as_string().str;
+    if (!isValidName(name)) {
+        reader.error(
+            *value, key,
+            "invalid name \"" + name + "\" (1 to 64 characters from A-Z, a-z, 0-9, '_', '.', '-')");
+        return nullptr;
+    }
+    *out = name;
+    return value;
+}
+
+bool ConfigReader::readAddress(TableReader& reader, const char* key, bool allow_empty,
+                               Address* out) {
+    const toml::value* value = reader.findString(key);
+    if (value == nullptr) return false;
+    const std::string& text = value->as_string().str;
+    if (text.empty() && allow_empty) return false;
+    std::string why;
+    std::optional<Address> address = parseAddress(text, &why);
+    if (!address || !resolver_.resolve(&*address, &why)) {
+        reader.error(*value, key, why);
+        return false;
+    }
+    *out = std::move(*address);
+    return true;
+}
+
+bool ConfigReader::readNonEmptyString(TableReader& reader, const char* key, std::string* out) {
+    const toml::value* value = reader.findString(key);
+    if (value == nullptr) return false;
+    if (value->as_string().str.empty()) {
+        reader.error(*value, key, "must not be empty");
+        return false;
+    }
+    *out = value->as_string().str;
+    return true;
+}
+
+void ConfigReader::claimBind(const Address& address, const toml::value& at, const std::string& what,
+                             const std::string& owner) {
+    for (const Bind& bind : binds_) {
+        if (sameSocketAddress(bind.address, address)) {
+            diags_->error(at, what + ": " + address.text + " is already used by " + bind.owner +
+                                  " (line " + std::to_string(bind.at.line) + ")");
+            return;
+        }
+    }
+    binds_.push_back(Bind{address, owner, locationOf(at)});
+}
+
+void ConfigReader::checkPoolRef(const toml::value& at, const std::string& key_path,
+                                const std::string& pool) {
+    if (pool_names_.count(pool) != 0) return;
+    std::vector<std::string> names;
+    for (const auto& entry : pool_names_) names.push_back(entry.first);
+    std::string message = key_path + ": no pool named \"" + pool + "\"";
+    const std::string hint = closestMatch(pool, names);
+    if (!hint.empty()) message += "; did you mean \"" + hint + "\"?";
+    diags_->error(at, message);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,65 @@
+#pragma once
+// Walks a parsed TOML document into a Config, checking every key against the schema in
+// shared/design/config.md. Reports into Diagnostics and keeps going, so one pass finds every
+// problem. Loader-internal; config_loader.cc is the public entry point.
+
+#include <map>
+#include <string>
+#include <toml.hpp>
+#include <vector>
+
+#include "config/address_resolver.h"
+#include "config/config.h"
+#include "config/diagnostics.h"
+#include "config/table_reader.h"
+
+namespace sluice::config {
+
+class ConfigReader {
+  public:
+    explicit ConfigReader(Diagnostics* diags) : diags_(diags) {}
+
+    // `root` must be the document's root table. Addresses are resolved here.
+    void read(const toml::value& root, Config* config);
+
+  private:
+    // config_reader.cc
+    void readGlobal(const toml::value& table, GlobalConfig* global);
+    void readLog(const toml::value& table, LogConfig* log);
+    void readAdmin(const toml::value& table, AdminConfig* admin);
+    // A [A-Za-z0-9_.-]{1,64} name; returns the value when present and valid.
+    const toml::value* readName(TableReader& reader, const char* key, std::string* out);
+    // Parses and resolves; an empty string is "no address" when allow_empty.
+    bool readAddress(TableReader& reader, const char* key, bool allow_empty, Address* out);
+    bool readNonEmptyString(TableReader& reader, const char* key, std::string* out);
+    // Reports a second socket on the same address.
+    void claimBind(const Address& address, const toml::value& at, const std::string& what,
+                   const std::string& owner);
+    // Reports a pool reference to a pool that does not exist.
+    void checkPoolRef(const toml::value& at, const std::string& key_path, const std::string& pool);
+
+    // listener_reader.cc
+    void readListener(const toml::value& table, ListenerConfig* listener);
+    void readListenerTls(const toml::value& table, ListenerConfig* listener);
+    void readRoute(const toml::value& table, RouteConfig* route);
+
+    // pool_reader.cc
+    void readPool(const toml::value& table, PoolConfig* pool);
+    void readHealthCheck(const toml::value& table, HealthCheckConfig* check);
+    void readPassiveHealth(const toml::value& table, PassiveHealthConfig* passive);
+    void readServer(const toml::value& table, ServerConfig* server);
+
+    struct Bind {
+        Address address;
+        std::string owner;
+        Location at;
+    };
+
+    Diagnostics* diags_;
+    AddressResolver resolver_;
+    std::map<std::string, Location> pool_names_;
+    std::map<std::string, Location> listener_names_;
+    std::vector<Bind> binds_;
+};
+
+}  // namespace sluice::config

@@ -1,0 +1,122 @@
+#include "config/feature_gate.h"
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config_loader.h"
+
+namespace sluice::config {
+namespace {
+
+bool present(const toml::value&) { return true; }
+bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
+bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
+bool positive(const toml::value& v) { return v.is_integer() && v.as_integer() > 0; }
+bool notRoundRobin(const toml::value& v) {
+    return v.is_string() && v.as_string().str != "round_robin";
+}
+
+struct GatedFeature {
+    const char* key;  // dotted path as in config.md; arrays of tables are walked through
+    bool (*in_use)(const toml::value&);
+    const char* feature;  // "{}" is replaced by the value as written
+};
+
+// ---------------------------------------------------------------------------------------------
+// FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
+// uncomment its block in conf/sluice.toml. One line per gate.
+// clang-format off
+constexpr GatedFeature kGatedFeatures[] = {
+    {"listener.tls",                   present,       "TLS termination"},
+    {"listener.route",                 present,       "host/path routing"},
+    {"listener.accept_proxy_protocol", isTrue,        "accepting the PROXY protocol"},
+    {"admin.listen",                   nonEmpty,      "the admin endpoint"},
+    {"pool.algorithm",                 notRoundRobin, "load balancing algorithm {}"},
+    {"pool.max_conns_per_server",      positive,      "the per-server connection limit"},
+    {"pool.retry_5xx",                 isTrue,        "retrying 5xx responses"},
+    {"pool.send_proxy_protocol",       nonEmpty,      "sending the PROXY protocol"},
+    {"pool.tls",                       isTrue,        "TLS to servers"},
+    {"pool.health_check",              present,       "active health checking"},
+    {"pool.passive_health",            present,       "passive health checking"},
+    {"pool.server.backup",             isTrue,        "support for backup servers"},
+    {"pool.server.max_conns",          positive,      "the per-server connection limit"},
+};
+// clang-format on
+// ---------------------------------------------------------------------------------------------
+
+std::string valueText(const toml::value& v) {
+    if (v.is_string()) return "\"" + v.as_string().str + "\"";
+    if (v.is_boolean()) return v.as_boolean() ? "true" : "false";
+    if (v.is_integer()) return std::to_string(v.as_integer());
+    return "...";
+}
+
+std::string featureText(const GatedFeature& gate, const std::string& value) {
+    std::string text = gate.feature;
+    const size_t slot = text.find("{}");
+    if (slot != std::string::npos) text.replace(slot, 2, value);
+    return text;
+}
+
+void report(const GatedFeature& gate, const toml::value& leaf, Diagnostics* diags) {
+    const std::string path = gate.key;
+    if (diags->isBad(leaf)) return;
+    if (leaf.is_array()) {  // array of tables, e.g. [[listener.route]]: once, at the first
+        if (leaf.as_array().empty() || !gate.in_use(leaf)) return;
+        diags->error(
+            locationOf(leaf.as_array().front()),
+            "[[" + path + "]]: " + featureText(gate, "") + " is not available in this build yet");
+        return;
+    }
+    if (!gate.in_use(leaf)) return;
+    const std::string label = leaf.is_table() ? "[" + path + "]" : path + " = " + valueText(leaf);
+    diags->error(locationOf(leaf), label + ": " + featureText(gate, valueText(leaf)) +
+                                       " is not available in this build yet");
+}
+
+void walk(const GatedFeature& gate, const toml::value& node, const std::vector<std::string>& parts,
+          size_t index, Diagnostics* diags) {
+    if (node.is_array()) {
+        for (const toml::value& element : node.as_array()) walk(gate, element, parts, index, diags);
+        return;
+    }
+    if (!node.is_table()) return;  // a type error, already reported
+    const auto& entries = node.as_table();
+    const auto it = entries.find(parts[index]);
+    if (it == entries.end()) return;
+    if (index + 1 == parts.size()) {
+        report(gate, it->second, diags);
+    } else {
+        walk(gate, it->second, parts, index + 1, diags);
+    }
+}
+
+std::vector<std::string> split(std::string_view path) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+        const size_t dot = path.find('.', start);
+        parts.emplace_back(path.substr(start, dot - start));
+        if (dot == std::string_view::npos) return parts;
+        start = dot + 1;
+    }
+}
+
+}  // namespace
+
+void checkFeatureGates(const toml::value& root, Diagnostics* diags) {
+    for (const GatedFeature& gate : kGatedFeatures) walk(gate, root, split(gate.key), 0, diags);
+}
+
+std::vector<std::string> unsupportedFeatures() {
+    std::vector<std::string> names;
+    for (const GatedFeature& gate : kGatedFeatures) {
+        const std::string name = featureText(gate, "other than the default");
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    return names;
+}
+
+}  // namespace sluice::config

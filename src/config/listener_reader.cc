@@ -1,0 +1,185 @@
+// ConfigReader: [[listener]], [listener.tls], [[listener.route]].
+
+#include <algorithm>
+#include <cctype>
+
+#include "config/config_reader.h"
+#include "config/units.h"
+
+namespace sluice::config {
+namespace {
+
+// "example.com" or "*.example.com"; letters, digits, '-', '_' and '.' between labels.
+bool isValidRouteHost(std::string_view host) {
+    if (host.substr(0, 2) == "*.") host.remove_prefix(2);
+    if (host.empty() || host.front() == '.' || host.back() == '.') return false;
+    if (host.find("..") != std::string_view::npos) return false;
+    return std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+}
+
+}  // namespace
+
+void ConfigReader::readListener(const toml::value& table, ListenerConfig* listener) {
+    TableReader r(table, "listener", "[[listener]]", diags_);
+    const std::string who = [&] {
+        const toml::value* name = r.find("name");
+        return name != nullptr && name->is_string() ? "listener \"" + name->as_string().str + "\""
+                                                    : std::string("this listener");
+    }();
+
+    if (const toml::value* name = readName(r, "name", &listener->name)) {
+        const auto [it, added] = listener_names_.emplace(listener->name, locationOf(*name));
+        if (!added) {
+            r.error(*name, "name",
+                    "duplicate listener \"" + listener->name + "\" (first defined at line " +
+                        std::to_string(it->second.line) + ")");
+        }
+    } else if (r.find("name") == nullptr) {
+        r.missing("name");
+    }
+    if (readAddress(r, "bind", false, &listener->bind)) {
+        claimBind(listener->bind, *r.find("bind"), "listener.bind", who);
+    } else if (r.find("bind") == nullptr) {
+        r.missing("bind");
+    }
+    const bool mode_known = r.find("mode") == nullptr || r.readEnum("mode", &listener->mode,
+                                                                    {{"http", ListenerMode::kHttp},
+                                                                     {"tcp", ListenerMode::kTcp}});
+    if (const toml::value* pool = r.findString("pool")) {
+        listener->pool = pool->as_string().str;
+        if (!listener->pool.empty()) checkPoolRef(*pool, "listener.pool", listener->pool);
+    }
+    r.readDuration("idle_timeout", &listener->idle_timeout, Duration{1});
+    r.readDuration("client_header_timeout", &listener->client_header_timeout, Duration{1});
+    r.readDuration("client_body_timeout", &listener->client_body_timeout, Duration{1});
+    r.readSize("max_header_bytes", &listener->max_header_bytes, 1024, 1024 * 1024);
+    r.readInteger("max_headers", &listener->max_headers, 1, 10'000);
+    r.readSize("max_body_bytes", &listener->max_body_bytes, 0, uint64_t{1} << 62);
+    r.readBool("forwarded_headers", &listener->forwarded_headers);
+    if (const toml::value* header = r.findString("request_id_header")) {
+        const std::string& text = header->as_string().str;
+        if (!text.empty() && !isToken(text)) {
+            r.error(*header, "request_id_header", "\"" + text + "\" is not a valid header name");
+        } else {
+            listener->request_id_header = text;
+        }
+    }
+    r.readBool("accept_proxy_protocol", &listener->accept_proxy_protocol);
+    if (const toml::value* tls = r.findTable("tls")) readListenerTls(*tls, listener);
+
+    bool catch_all = false;
+    const toml::value* routes = r.findArrayOfTables("route");
+    if (routes != nullptr) {
+        for (const toml::value& route_table : routes->as_array()) {
+            RouteConfig& route = listener->routes.emplace_back();
+            readRoute(route_table, &route);
+            catch_all |=
+                route.host.empty() && (route.path_prefix.empty() || route.path_prefix == "/");
+        }
+    }
+    if (mode_known && listener->mode == ListenerMode::kTcp) {
+        if (listener->pool.empty()) {
+            r.tableError(who + ": mode = \"tcp\" requires a pool");
+        }
+        if (routes != nullptr && !routes->as_array().empty()) {
+            diags_->error(routes->as_array().front(),
+                          who +
+                              ": [[listener.route]] needs mode = \"http\" (tcp listeners "
+                              "forward everything to their pool)");
+        }
+        if (listener->tls && listener->tls->redirect_http) {
+            diags_->error(r.find("tls")->as_table().at("redirect_http"),
+                          who + ": listener.tls.redirect_http needs mode = \"http\"");
+        }
+    } else if (mode_known && listener->pool.empty() && !catch_all &&
+               (r.find("pool") == nullptr || r.find("pool")->is_string())) {
+        r.tableError(who +
+                     ": an http listener needs a pool, or a route without host and "
+                     "path_prefix to catch every request");
+    }
+    r.reportUnknownKeys();
+}
+
+void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* listener) {
+    TableReader r(table, "listener.tls", "[listener.tls]", diags_);
+    ListenerTlsConfig& tls = listener->tls.emplace();
+    if (const toml::value* certs = r.findArrayOfTables("certificates")) {
+        if (certs->as_array().empty()) {
+            r.error(*certs, "certificates", "at least one { cert, key } entry is required");
+        }
+        for (const toml::value& entry : certs->as_array()) {
+            TableReader c(entry, "listener.tls.certificates", "a listener.tls.certificates entry",
+                          diags_);
+            TlsCertificate& cert = tls.certificates.emplace_back();
+            if (!readNonEmptyString(c, "cert", &cert.cert) && c.find("cert") == nullptr) {
+                c.missing("cert");
+            }
+            if (!readNonEmptyString(c, "key", &cert.key) && c.find("key") == nullptr) {
+                c.missing("key");
+            }
+            c.reportUnknownKeys();
+        }
+    } else if (r.find("certificates") == nullptr) {
+        r.missing("certificates");
+    }
+    r.readEnum("min_version", &tls.min_version,
+               {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}});
+    if (const toml::value* alpn = r.find("alpn")) {
+        const bool strings =
+            alpn->is_array() &&
+            std::all_of(alpn->as_array().begin(), alpn->as_array().end(), [](const toml::value& v) {
+                return v.is_string() && !v.as_string().str.empty() &&
+                       v.as_string().str.size() <= 255;
+            });
+        if (!strings) {
+            r.error(*alpn, "alpn", "expected an array of protocol names like [\"http/1.1\"]");
+        } else {
+            tls.alpn.clear();
+            for (const toml::value& v : alpn->as_array()) tls.alpn.push_back(v.as_string().str);
+        }
+    }
+    Address redirect;
+    if (readAddress(r, "redirect_http", true, &redirect)) {
+        claimBind(redirect, *r.find("redirect_http"), "listener.tls.redirect_http",
+                  "the redirect_http of listener \"" + listener->name + "\"");
+        tls.redirect_http = redirect;
+    }
+    r.reportUnknownKeys();
+}
+
+void ConfigReader::readRoute(const toml::value& table, RouteConfig* route) {
+    TableReader r(table, "listener.route", "[[listener.route]]", diags_);
+    if (const toml::value* host = r.findString("host")) {
+        std::string text = host->as_string().str;
+        std::transform(text.begin(), text.end(), text.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (text.find(':') != std::string::npos) {
+            r.error(*host, "host", "write the host without a port (ports are ignored)");
+        } else if (!text.empty() && !isValidRouteHost(text)) {
+            r.error(*host, "host",
+                    "invalid host \"" + host->as_string().str +
+                        "\" (expected e.g. \"api.example.com\" or \"*.example.com\")");
+        } else {
+            route->host = text;
+        }
+    }
+    if (const toml::value* prefix = r.findString("path_prefix")) {
+        const std::string& text = prefix->as_string().str;
+        if (!text.empty() && text.front() != '/') {
+            r.error(*prefix, "path_prefix", "must start with '/'");
+        } else {
+            route->path_prefix = text;
+        }
+    }
+    if (const toml::value* pool = r.findString("pool")) {
+        route->pool = pool->as_string().str;
+        checkPoolRef(*pool, "listener.route.pool", route->pool);
+    } else if (r.find("pool") == nullptr) {
+        r.missing("pool");
+    }
+    r.reportUnknownKeys();
+}
+
+}  // namespace sluice::config
