@@ -1,0 +1,87 @@
+// sluice: command line, then hand off to the configuration loader and the server.
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <variant>
+
+#include "base/log.h"
+#include "base/version.h"
+#include "config/config_loader.h"
+#include "server/server.h"
+
+namespace {
+
+constexpr const char* kDefaultConfig = "/etc/sluice/sluice.toml";
+
+void usage(FILE* out) {
+    std::fprintf(out,
+                 "usage: sluice [-c FILE] [-t] [--version]\n"
+                 "  -c FILE     configuration file (default %s)\n"
+                 "  -t          validate the configuration and exit\n"
+                 "  --version   print the version and exit\n",
+                 kDefaultConfig);
+}
+
+sluice::log::Level toLogLevel(sluice::config::LogLevel level) {
+    switch (level) {
+        case sluice::config::LogLevel::kError:
+            return sluice::log::Level::kError;
+        case sluice::config::LogLevel::kWarn:
+            return sluice::log::Level::kWarn;
+        case sluice::config::LogLevel::kInfo:
+            return sluice::log::Level::kInfo;
+        case sluice::config::LogLevel::kDebug:
+            return sluice::log::Level::kDebug;
+    }
+    return sluice::log::Level::kInfo;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path = kDefaultConfig;
+    bool test_only = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "-c" && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (arg == "-t") {
+            test_only = true;
+        } else if (arg == "--version" || arg == "-v") {
+            std::printf("sluice %s\n", sluice::kVersion);
+            return 0;
+        } else if (arg == "-h" || arg == "--help") {
+            usage(stdout);
+            return 0;
+        } else {
+            std::fprintf(stderr, "sluice: unknown argument '%s'\n", arg.c_str());
+            usage(stderr);
+            return 2;
+        }
+    }
+
+    auto loaded = sluice::config::loadConfig(config_path);
+    if (auto* errors = std::get_if<sluice::config::ConfigErrors>(&loaded)) {
+        for (const auto& message : errors->messages) std::fprintf(stderr, "%s\n", message.c_str());
+        std::fprintf(stderr, "sluice: configuration %s is invalid (%zu error%s)\n",
+                     config_path.c_str(), errors->messages.size(),
+                     errors->messages.size() == 1 ? "" : "s");
+        return 1;
+    }
+    auto& config = std::get<sluice::config::Config>(loaded);
+    if (test_only) {
+        std::printf("configuration ok: %zu listeners, %zu pools, %zu servers\n",
+                    config.listeners.size(), config.pools.size(), config.serverCount());
+        return 0;
+    }
+
+    sluice::log::setLevel(toLogLevel(config.log.level));
+    std::string error;
+    if (!sluice::log::setTarget(config.log.error_log, &error)) {
+        std::fprintf(stderr, "sluice: error_log %s\n", error.c_str());
+        return 1;
+    }
+    sluice::server::Server server(std::move(config));
+    return server.run();
+}

@@ -1,0 +1,113 @@
+#include "net/acceptor.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+
+namespace sluice::net {
+namespace {
+
+constexpr int kBacklog = 4096;
+constexpr int kAcceptBatch = 64;        // accepts per readiness event: fairness between workers
+constexpr uint64_t kCapRetryMs = 20;    // at max_connections
+constexpr uint64_t kEmfileRetryMs = 100;
+
+}  // namespace
+
+int openListenSocket(const config::Address& address, std::string* error) {
+    const auto* sa = reinterpret_cast<const sockaddr*>(&address.sockaddr);
+    int fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *error = std::string("socket: ") + std::strerror(errno);
+        return -1;
+    }
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (sa->sa_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd, sa, address.sockaddr_len) != 0) {
+        *error = "bind " + address.text + ": " + std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
+    if (::listen(fd, kBacklog) != 0) {
+        *error = "listen " + address.text + ": " + std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+Acceptor::Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler)
+    : poll_(new uv_poll_t), fd_(fd), handler_(handler), retry_(loop, [this] {
+          paused_ = false;
+          uv_poll_start(poll_, UV_READABLE, &Acceptor::onReadable);
+          acceptSome();
+      }) {
+    uv_poll_init_socket(loop, poll_, fd_);
+    poll_->data = this;
+    uv_poll_start(poll_, UV_READABLE, &Acceptor::onReadable);
+}
+
+Acceptor::~Acceptor() {
+    uv_poll_stop(poll_);
+    poll_->data = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+    ::close(fd_);
+}
+
+void Acceptor::pauseFor(uint64_t ms) {
+    if (!paused_) {
+        paused_ = true;
+        uv_poll_stop(poll_);
+    }
+    retry_.start(ms);
+}
+
+void Acceptor::onReadable(uv_poll_t* handle, int status, int) {
+    auto* self = static_cast<Acceptor*>(handle->data);
+    if (!self || status < 0) return;
+    self->acceptSome();
+}
+
+void Acceptor::acceptSome() {
+    for (int i = 0; i < kAcceptBatch && !paused_; ++i) {
+        if (!handler_.canAccept()) {
+            pauseFor(kCapRetryMs);
+            return;
+        }
+        int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            handler_.onAccept(fd);
+            continue;
+        }
+        switch (errno) {
+            case EAGAIN:
+            case EINTR:
+            case ECONNABORTED:
+                return;
+            case EMFILE:
+            case ENFILE:
+            case ENOBUFS:
+            case ENOMEM:
+                // Leave the connection in the backlog; try again when descriptors free up.
+                LOG_WARN("accept: %s; pausing accepts for %llums", std::strerror(errno),
+                         static_cast<unsigned long long>(kEmfileRetryMs));
+                pauseFor(kEmfileRetryMs);
+                return;
+            default:
+                LOG_WARN("accept: %s", std::strerror(errno));
+                return;
+        }
+    }
+}
+
+}  // namespace sluice::net

@@ -1,0 +1,51 @@
+#pragma once
+// A listening socket of one worker (SO_REUSEPORT: every worker binds its own, the kernel spreads
+// connections). Accepting pauses, without busy-looping, while the owner is at its connection cap
+// or the process is out of file descriptors (EMFILE/ENFILE), and resumes by itself.
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "loop/timer.h"
+
+namespace sluice::net {
+
+class AcceptHandler {
+public:
+    virtual ~AcceptHandler() = default;
+    // False while at the connection cap: accepting pauses and is retried shortly.
+    virtual bool canAccept() = 0;
+    // Takes ownership of a connected, non-blocking fd.
+    virtual void onAccept(int fd) = 0;
+};
+
+// Creates, binds and listens a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT.
+// Returns the fd, or -1 with `error` set.
+int openListenSocket(const config::Address& address, std::string* error);
+
+class Acceptor {
+public:
+    // Adopts `fd` (from openListenSocket). Starts accepting at once.
+    Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler);
+    ~Acceptor();  // closes the socket
+    Acceptor(const Acceptor&) = delete;
+    Acceptor& operator=(const Acceptor&) = delete;
+
+    // Pause for `ms`, then try again (cap reached, EMFILE).
+    void pauseFor(uint64_t ms);
+
+private:
+    static void onReadable(uv_poll_t* handle, int status, int events);
+    void acceptSome();
+
+    uv_poll_t* poll_;
+    int fd_;
+    AcceptHandler& handler_;
+    loop::Timer retry_;
+    bool paused_ = false;
+};
+
+}  // namespace sluice::net

@@ -1,0 +1,97 @@
+#pragma once
+// A TCP stream (client or upstream side) over libuv with explicit backpressure.
+//
+// Contract:
+// - Owned by exactly one owner at a time, which sets a Handler. destroy() closes the socket and
+//   frees the object from the close callback; no Handler call happens after destroy().
+// - Reads are delivered into a per-loop shared buffer: the bytes passed to onData are valid only
+//   during the call; keep what you need (or pause and let the parser keep its position).
+// - write() tries the socket first (uv_try_write) and copies only what the kernel did not take,
+//   so bytes are copied at most once. pendingBytes() is what is still queued; onDrain fires when
+//   it returns to zero after having been non-zero.
+// - shutdownWrite() sends FIN after queued bytes (half-close).
+
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace sluice::net {
+
+class TcpConnection;
+
+class ConnectionHandler {
+public:
+    virtual ~ConnectionHandler() = default;
+    virtual void onData(TcpConnection& conn, std::string_view bytes) = 0;
+    virtual void onEof(TcpConnection& conn) = 0;
+    // Read, write or connect error (libuv error code). The connection is unusable afterwards.
+    virtual void onError(TcpConnection& conn, int uv_error) = 0;
+    virtual void onDrain(TcpConnection& /*conn*/) {}
+    virtual void onConnected(TcpConnection& /*conn*/) {}
+};
+
+class TcpConnection {
+public:
+    // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd closed).
+    static TcpConnection* adopt(uv_loop_t* loop, int fd);
+    // Starts a non-blocking connect; onConnected or onError follows.
+    static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler);
+
+    void setHandler(ConnectionHandler* handler) { handler_ = handler; }
+    ConnectionHandler* handler() const { return handler_; }
+
+    void startReading();
+    void stopReading();
+    bool reading() const { return reading_; }
+
+    // Queues bytes (several slices written as one vectored write). Returns false when the
+    // connection is already broken (the error was or will be reported through onError).
+    bool write(std::string_view a, std::string_view b = {}, std::string_view c = {});
+    size_t pendingBytes() const { return pending_.size() + writing_.size(); }
+    void shutdownWrite();
+    bool writeShutdown() const { return shutdown_requested_; }
+    bool connected() const { return connected_; }
+
+    // Closes the socket and frees this object later. Safe to call from inside a Handler callback.
+    void destroy();
+    // Like destroy(), but sends RST instead of FIN (abortive close, e.g. truncated response).
+    void reset();
+
+    const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
+    uint64_t id() const { return id_; }
+
+private:
+    explicit TcpConnection(uv_loop_t* loop);
+    ~TcpConnection() = default;
+
+    static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+    static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+    static void onWriteDone(uv_write_t* req, int status);
+    static void onConnectDone(uv_connect_t* req, int status);
+    static void onShutdownDone(uv_shutdown_t* req, int status);
+    static void onClosed(uv_handle_t* handle);
+    void startWrite();
+    void fail(int uv_error);
+    void fillPeer();
+
+    uv_tcp_t handle_{};
+    uv_write_t write_req_{};
+    uv_connect_t connect_req_{};
+    uv_shutdown_t shutdown_req_{};
+    ConnectionHandler* handler_ = nullptr;
+    std::string writing_;  // bytes owned by the in-flight uv_write
+    std::string pending_;  // bytes queued behind it
+    std::string peer_;
+    uint64_t id_;
+    bool reading_ = false;
+    bool write_in_flight_ = false;
+    bool shutdown_requested_ = false;
+    bool shutdown_sent_ = false;
+    bool connected_ = false;
+    bool closing_ = false;
+    bool failed_ = false;
+};
+
+}  // namespace sluice::net

@@ -1,0 +1,50 @@
+#pragma once
+// Access log lines ("combined" or "json") written with one write(2) each to stderr, stdout or a
+// file. One AccessLog per process, shared by workers (the fd swap on reopen is atomic).
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace sluice::proxy {
+
+struct AccessRecord {
+    std::string_view client;
+    std::string_view method;
+    std::string_view target;
+    int version_minor = 1;
+    int status = 0;
+    uint64_t bytes_sent = 0;  // response body bytes to the client
+    std::string_view referer;
+    std::string_view user_agent;
+    std::string_view host;
+    std::string_view upstream;  // server name ("-" when none)
+    std::string_view pool;
+    int64_t connect_ms = -1;     // -1 = not measured (pooled connection or none)
+    int64_t first_byte_ms = -1;  // request start to first response byte
+    int64_t total_ms = 0;
+    std::string_view request_id;
+    std::string_view termination;  // "ok", "client_timeout", "upstream_error", ...
+};
+
+class AccessLog {
+public:
+    // Opens the target ("off" | "stderr" | "stdout" | path). Returns false with `error` set.
+    bool open(const config::LogConfig& config, std::string* error);
+    bool reopen(std::string* error);
+    bool enabled() const { return fd_.load(std::memory_order_relaxed) >= 0; }
+    // Formats into `scratch` (reused) and writes one line.
+    void write(const AccessRecord& record, std::string& scratch) const;
+
+private:
+    std::atomic<int> fd_{-1};
+    std::string target_ = "off";
+    config::AccessLogFormat format_ = config::AccessLogFormat::kCombined;
+};
+
+AccessLog& accessLog();
+
+}  // namespace sluice::proxy

@@ -1,0 +1,162 @@
+#pragma once
+// L7 proxy session: one client connection, requests one at a time (pipelined ones answered in
+// order), each routed to a pool, sent to a server chosen by the pool's balancer over a pooled or
+// new upstream connection, the response relayed back.
+//
+// Contract:
+// - Bodies stream both ways, never fully buffered: a side's reads pause while the other side has
+//   more than kHighWater bytes queued, so memory per session stays bounded.
+// - A request that fails validation gets its 4xx with Connection: close; none of its bytes (nor
+//   anything pipelined after it) reach an upstream.
+// - Upstream connect failures move on to the next server (up to the pool's `retries`); no server
+//   available: 503 with Retry-After; upstream failure before a response: 502; no response within
+//   response_timeout: 504. A failure after response bytes were sent resets the client connection
+//   so a truncated response never looks complete.
+// - An upstream connection goes back to the worker's pool only after a complete, reusable
+//   response to a completely sent request.
+// Frees itself when the client connection ends.
+
+#include <memory>
+#include <string>
+
+#include "http/request_parser.h"
+#include "http/response_parser.h"
+#include "loop/timer.h"
+#include "net/tcp_connection.h"
+#include "proxy/proxy_context.h"
+#include "upstream/server_selector.h"
+
+namespace sluice::proxy {
+
+class HttpSession final : public Session,
+                          private net::ConnectionHandler,
+                          private http::RequestHandler,
+                          private http::ResponseHandler {
+public:
+    // Takes ownership of `client`; `listener` indexes the current snapshot's listeners.
+    static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+
+    void drain() override;
+    void abort() override;
+
+private:
+    enum class State {
+        kIdle,        // keep-alive: waiting for the next request
+        kHead,        // request head arriving
+        kConnecting,  // head parsed, waiting for an upstream connection
+        kExchange,    // request streaming up and/or response streaming down
+        kTunnel,      // after 101 Switching Protocols: bytes both ways
+        kClosing,     // final bytes flushing to the client
+    };
+
+    HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+    ~HttpSession() override;
+
+    // Every entry from the loop holds one: the session is deleted when the outermost entry
+    // returns after finish(), never under a parser callback that is still running.
+    class Entry {
+    public:
+        explicit Entry(HttpSession& s) : s_(s) { ++s_.depth_; }
+        ~Entry() {
+            if (--s_.depth_ == 0 && s_.finished_) delete &s_;
+        }
+        Entry(const Entry&) = delete;
+        Entry& operator=(const Entry&) = delete;
+
+    private:
+        HttpSession& s_;
+    };
+
+    // net::ConnectionHandler (client and upstream side)
+    void onData(net::TcpConnection& conn, std::string_view bytes) override;
+    void onEof(net::TcpConnection& conn) override;
+    void onError(net::TcpConnection& conn, int uv_error) override;
+    void onDrain(net::TcpConnection& conn) override;
+    void onConnected(net::TcpConnection& conn) override;
+
+    // http::RequestHandler
+    http::Action onRequestHead(http::RequestHead& head) override;
+    http::Action onRequestBody(std::string_view decoded) override;
+    void onRequestComplete() override;
+
+    // http::ResponseHandler
+    void onInterimResponse(const http::ResponseHead& head) override;
+    http::Action onResponseHead(http::ResponseHead& head) override;
+    http::Action onResponseBody(std::string_view decoded) override;
+    void onResponseComplete() override;
+
+    // client side
+    void onClientData(std::string_view bytes);
+    // Feed saved client bytes to the parser (while it is not paused), then read more.
+    void pumpClient(bool always_feed);
+    void resumeRequest();  // resume a paused request parser and pump
+    void handleRequestFeed(const http::FeedResult& result, std::string_view input);
+    void onClientTimer();
+    void startNextRequest();
+
+    // upstream side
+    bool pickServer();
+    void connectUpstream();
+    void attachUpstream(net::TcpConnection* conn, bool reused);
+    void sendRequestHead();
+    void onUpstreamData(std::string_view bytes);
+    void resumeUpstream();
+    void handleResponseFeed(const http::FeedResult& result, std::string_view input);
+    void onUpstreamFailure(const char* what, int status);
+    void onUpstreamTimer();
+    void finishExchange();
+    void releaseUpstream(bool reusable);
+    void releaseServer();
+
+    // responses made here
+    void respondError(int status, const char* termination);
+    void closeAfterFlush();
+    void finish();
+    void logAccess();
+    void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data);
+
+    ProxyContext& ctx_;
+    std::shared_ptr<WorkerSnapshot> snap_;
+    size_t listener_index_;
+    const config::ListenerConfig* listener_;
+    net::TcpConnection* client_;
+    net::TcpConnection* upstream_ = nullptr;
+    http::RequestParser request_parser_;
+    http::ResponseParser response_parser_;
+    loop::Timer client_timer_;
+    loop::Timer upstream_timer_;
+    State state_ = State::kIdle;
+
+    std::string client_in_;    // client bytes not yet parsed (parser paused)
+    std::string upstream_in_;  // upstream bytes not yet parsed (client backpressure)
+    std::string head_out_;     // serialized request head (kept for a retry on another server)
+    std::string scratch_;      // response heads, error responses, log lines
+    std::string extra_;        // extra response header lines (request id, Retry-After)
+    std::string request_id_;
+
+    // Current exchange
+    upstream::ServerSelector* selector_ = nullptr;
+    const upstream::Server* server_ = nullptr;  // counted in server_->state->active while set
+    upstream::TriedSet tried_;
+    unsigned attempts_ = 0;
+    bool upstream_reused_ = false;
+    bool request_complete_ = false;  // whole request read from the client
+    bool body_started_ = false;      // some body bytes went upstream (no replay possible)
+    bool response_started_ = false;  // response head sent to the client
+    bool response_complete_ = false;  // set by the parser; acted on once feed() returns
+    bool client_keep_alive_ = true;
+    bool draining_ = false;
+    bool finished_ = false;
+    http::BodyFraming request_framing_ = http::BodyFraming::kNone;
+    http::BodyFraming response_framing_ = http::BodyFraming::kNone;
+    int status_ = 0;
+    uint64_t bytes_sent_ = 0;
+    uint64_t request_start_ms_ = 0;
+    uint64_t connect_start_ms_ = 0;
+    int64_t connect_ms_ = -1;
+    int64_t first_byte_ms_ = -1;
+    unsigned requests_on_connection_ = 0;
+    unsigned depth_ = 0;  // nesting of Entry guards
+};
+
+}  // namespace sluice::proxy

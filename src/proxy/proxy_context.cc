@@ -1,0 +1,58 @@
+#include "proxy/proxy_context.h"
+
+namespace sluice::proxy {
+
+WorkerSnapshot::WorkerSnapshot(std::shared_ptr<const routing::Snapshot> snap, uint64_t seed)
+    : snapshot(std::move(snap)) {
+    for (const auto& pool : snapshot->pools) {
+        selectors.push_back(std::make_unique<upstream::ServerSelector>(pool, seed++));
+    }
+    for (const auto& listener : snapshot->config->listeners) {
+        routers.push_back(std::make_unique<routing::Router>(listener, *snapshot));
+    }
+}
+
+ProxyContext::ProxyContext(uv_loop_t* loop, ProcessCounters& counters)
+    : loop_(loop), counters_(counters), connection_pool_(loop) {}
+
+ProxyContext::~ProxyContext() = default;
+
+void ProxyContext::add(Session& session) {
+    session.next_ = head_;
+    session.prev_ = nullptr;
+    if (head_) head_->prev_ = &session;
+    head_ = &session;
+    ++session_count_;
+    counters_.open_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ProxyContext::remove(Session& session) {
+    if (session.prev_) session.prev_->next_ = session.next_;
+    if (session.next_) session.next_->prev_ = session.prev_;
+    if (head_ == &session) head_ = session.next_;
+    session.prev_ = session.next_ = nullptr;
+    --session_count_;
+    counters_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProxyContext::drainAll() {
+    draining_ = true;
+    connection_pool_.closeAll();
+    // drain() may end (and remove) the session itself: step before calling.
+    for (Session* s = head_; s;) {
+        Session* next = s->next_;
+        s->drain();
+        s = next;
+    }
+}
+
+void ProxyContext::abortAll() {
+    for (Session* s = head_; s;) {
+        Session* next = s->next_;
+        s->abort();
+        s = next;
+    }
+    connection_pool_.closeAll();
+}
+
+}  // namespace sluice::proxy

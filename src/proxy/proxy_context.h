@@ -1,0 +1,79 @@
+#pragma once
+// What a worker gives its proxy sessions: the loop, the current snapshot with this worker's
+// balancer state, the idle upstream connections, process-wide counters and the list of live
+// sessions (for graceful stop). One per worker; touched only on that worker's thread.
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "routing/router.h"
+#include "routing/snapshot.h"
+#include "upstream/connection_pool.h"
+#include "upstream/server_selector.h"
+
+namespace sluice::proxy {
+
+// Process-wide counters, shared by all workers and read by the main thread.
+struct ProcessCounters {
+    std::atomic<int64_t> open_connections{0};
+    std::atomic<uint64_t> accepted{0};
+    std::atomic<uint64_t> requests{0};
+};
+
+// One snapshot as seen by one worker: selectors (balancer state) per pool and routers per listener.
+struct WorkerSnapshot {
+    WorkerSnapshot(std::shared_ptr<const routing::Snapshot> snap, uint64_t seed);
+    std::shared_ptr<const routing::Snapshot> snapshot;
+    std::vector<std::unique_ptr<upstream::ServerSelector>> selectors;  // by pool index
+    std::vector<std::unique_ptr<routing::Router>> routers;             // by listener index
+};
+
+class Session {
+public:
+    virtual ~Session() = default;
+    // Graceful stop: finish what is in flight, then close (keep-alive ends).
+    virtual void drain() = 0;
+    // Shutdown timeout expired: close now.
+    virtual void abort() = 0;
+
+private:
+    friend class ProxyContext;
+    Session* prev_ = nullptr;
+    Session* next_ = nullptr;
+};
+
+class ProxyContext {
+public:
+    ProxyContext(uv_loop_t* loop, ProcessCounters& counters);
+    ~ProxyContext();
+
+    uv_loop_t* loop() const { return loop_; }
+    uint64_t now() const { return uv_now(loop_); }
+    ProcessCounters& counters() { return counters_; }
+    upstream::ConnectionPool& connectionPool() { return connection_pool_; }
+
+    const std::shared_ptr<WorkerSnapshot>& current() const { return current_; }
+    void adopt(std::shared_ptr<WorkerSnapshot> snapshot) { current_ = std::move(snapshot); }
+
+    void add(Session& session);
+    void remove(Session& session);  // called by a session when it ends
+    size_t sessionCount() const { return session_count_; }
+    bool draining() const { return draining_; }
+    void drainAll();
+    void abortAll();
+
+private:
+    uv_loop_t* loop_;
+    ProcessCounters& counters_;
+    upstream::ConnectionPool connection_pool_;
+    std::shared_ptr<WorkerSnapshot> current_;
+    Session* head_ = nullptr;
+    size_t session_count_ = 0;
+    bool draining_ = false;
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,63 @@
+#pragma once
+// L4 proxy session: one client connection spliced to one upstream server.
+//
+// Picks a server from the listener's pool, connects within connect_timeout, moving on to the
+// next server on failure (up to the pool's `retries`); then copies bytes both ways with
+// backpressure (a side's reads pause while the other side's write queue is over the high-water
+// mark), propagates half-close (FIN) each way, and closes after idle_timeout without bytes in
+// either direction. Frees itself when done.
+
+#include <memory>
+
+#include "loop/timer.h"
+#include "net/tcp_connection.h"
+#include "proxy/proxy_context.h"
+#include "upstream/server_selector.h"
+
+namespace sluice::proxy {
+
+class TcpSession final : public Session, private net::ConnectionHandler {
+public:
+    // Takes ownership of `client`; `listener` indexes the snapshot's listeners.
+    static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+
+    void drain() override {}  // an L4 session has no request boundary: it ends when its peers do
+    void abort() override { finish(); }
+
+private:
+    TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+    ~TcpSession() override;
+
+    void connectNext();
+    void onConnected(net::TcpConnection& conn) override;
+    void onData(net::TcpConnection& conn, std::string_view bytes) override;
+    void onEof(net::TcpConnection& conn) override;
+    void onError(net::TcpConnection& conn, int uv_error) override;
+    void onDrain(net::TcpConnection& conn) override;
+    void onConnectTimeout();
+    void onIdleCheck();
+    void maybeFinish();
+    void finish();
+    void releaseServer();
+    net::TcpConnection* peerOf(net::TcpConnection& conn) {
+        return &conn == client_ ? upstream_ : client_;
+    }
+
+    ProxyContext& ctx_;
+    std::shared_ptr<WorkerSnapshot> snap_;
+    upstream::ServerSelector* selector_ = nullptr;
+    const config::ListenerConfig& listener_;
+    net::TcpConnection* client_;
+    net::TcpConnection* upstream_ = nullptr;
+    upstream::ServerState* server_ = nullptr;  // counted in server_->active while set
+    upstream::TriedSet tried_;
+    unsigned attempts_ = 0;
+    loop::Timer connect_timer_;
+    loop::Timer idle_timer_;
+    uint64_t last_activity_ = 0;
+    bool client_eof_ = false;
+    bool upstream_eof_ = false;
+    bool finished_ = false;
+};
+
+}  // namespace sluice::proxy

@@ -1,0 +1,52 @@
+#include "routing/snapshot.h"
+
+#include <set>
+
+namespace sluice::routing {
+
+std::shared_ptr<upstream::ServerState> ServerStateRegistry::obtain(
+    const std::string& pool, const config::ServerConfig& server) {
+    auto& slot = states_[{pool, server.name}];
+    if (!slot) {
+        slot = std::make_shared<upstream::ServerState>();
+        slot->weight.store(server.weight);
+    }
+    return slot;
+}
+
+void ServerStateRegistry::retainOnly(const config::Config& config) {
+    std::set<std::pair<std::string, std::string>> keep;
+    for (const auto& pool : config.pools) {
+        for (const auto& server : pool.servers) keep.insert({pool.name, server.name});
+    }
+    for (auto it = states_.begin(); it != states_.end();) {
+        it = keep.count(it->first) ? std::next(it) : states_.erase(it);
+    }
+}
+
+int Snapshot::poolIndex(const std::string& name) const {
+    for (size_t i = 0; i < pools.size(); ++i) {
+        if (pools[i]->name() == name) return static_cast<int>(i);
+    }
+    return -1;
+}
+
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                              uint64_t generation,
+                                              ServerStateRegistry& registry) {
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->generation = generation;
+    for (const auto& pool_config : config->pools) {
+        auto pool = std::make_shared<upstream::Pool>();
+        pool->config = pool_config;
+        for (const auto& server_config : pool_config.servers) {
+            pool->servers.push_back({server_config, registry.obtain(pool_config.name, server_config)});
+        }
+        snapshot->pools.push_back(std::move(pool));
+    }
+    registry.retainOnly(*config);
+    snapshot->config = std::move(config);
+    return snapshot;
+}
+
+}  // namespace sluice::routing

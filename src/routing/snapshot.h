@@ -1,0 +1,44 @@
+#pragma once
+// An immutable view of one configuration generation: listeners, routes and pools with their
+// servers bound to shared ServerState. Built on the main thread, published to workers as
+// std::shared_ptr<const Snapshot>; a connection keeps the snapshot it started with.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "upstream/pool.h"
+
+namespace sluice::routing {
+
+// Main thread only: the ServerState of each pool/name, kept across generations.
+class ServerStateRegistry {
+public:
+    // The existing state for pool/name, or a fresh one (weight from the config).
+    std::shared_ptr<upstream::ServerState> obtain(const std::string& pool,
+                                                  const config::ServerConfig& server);
+    // Drops states of servers absent from `config`.
+    void retainOnly(const config::Config& config);
+
+private:
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<upstream::ServerState>> states_;
+};
+
+struct Snapshot {
+    uint64_t generation = 0;
+    std::shared_ptr<const config::Config> config;
+    std::vector<std::shared_ptr<const upstream::Pool>> pools;  // same order as config->pools
+
+    // Index into `pools`, or -1.
+    int poolIndex(const std::string& name) const;
+};
+
+std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
+                                              uint64_t generation,
+                                              ServerStateRegistry& registry);
+
+}  // namespace sluice::routing

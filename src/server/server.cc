@@ -1,0 +1,179 @@
+#include "server/server.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <thread>
+
+#include "base/log.h"
+#include "net/acceptor.h"
+
+namespace sluice::server {
+
+Server::Server(config::Config config)
+    : config_(std::make_shared<const config::Config>(std::move(config))) {}
+
+Server::~Server() {
+    for (auto* sig : signals_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(sig),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    }
+    shutdown_timer_.reset();
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+}
+
+bool Server::openListeners(unsigned workers, std::vector<std::vector<int>>& fds_per_worker) {
+    fds_per_worker.assign(workers, {});
+    for (const auto& listener : config_->listeners) {
+        for (unsigned w = 0; w < workers; ++w) {
+            std::string error;
+            int fd = net::openListenSocket(listener.bind, &error);
+            if (fd < 0) {
+                LOG_ERROR("listener %s: %s", listener.name.c_str(), error.c_str());
+                for (auto& fds : fds_per_worker) {
+                    for (int open_fd : fds) ::close(open_fd);
+                }
+                return false;
+            }
+            fds_per_worker[w].push_back(fd);
+        }
+    }
+    return true;
+}
+
+bool Server::dropPrivileges() {
+    const auto& global = config_->global;
+    if (geteuid() != 0 || (global.user.empty() && global.group.empty())) return true;
+    gid_t gid = 0;
+    if (!global.group.empty()) {
+        group* gr = getgrnam(global.group.c_str());
+        if (!gr) {
+            LOG_ERROR("group %s: no such group", global.group.c_str());
+            return false;
+        }
+        gid = gr->gr_gid;
+    }
+    if (!global.user.empty()) {
+        passwd* pw = getpwnam(global.user.c_str());
+        if (!pw) {
+            LOG_ERROR("user %s: no such user", global.user.c_str());
+            return false;
+        }
+        if (global.group.empty()) gid = pw->pw_gid;
+        if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+            LOG_ERROR("cannot drop privileges to %s: %s", global.user.c_str(), std::strerror(errno));
+            return false;
+        }
+    } else if (setgroups(0, nullptr) != 0 || setgid(gid) != 0) {
+        LOG_ERROR("cannot switch to group %s: %s", global.group.c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+int Server::run() {
+    std::signal(SIGPIPE, SIG_IGN);
+    unsigned workers = config_->global.workers;
+    if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+
+    snapshot_ = routing::buildSnapshot(config_, 1, registry_);
+    std::vector<std::vector<int>> fds;
+    if (!openListeners(workers, fds)) return 1;
+    if (!dropPrivileges()) return 1;
+
+    installSignals();
+    for (unsigned w = 0; w < workers; ++w) {
+        workers_.push_back(std::make_unique<Worker>(w, counters_, config_->global.max_connections,
+                                                    snapshot_, std::move(fds[w])));
+    }
+    running_workers_ = workers;
+    for (auto& worker : workers_) {
+        worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
+    }
+    LOG_INFO("sluice started: %zu listeners, %zu pools, %zu servers, %u workers, pid %d",
+             config_->listeners.size(), config_->pools.size(), config_->serverCount(), workers,
+             static_cast<int>(getpid()));
+    for (const auto& listener : config_->listeners) {
+        LOG_INFO("listener %s: %s on %s", listener.name.c_str(),
+                 listener.mode == config::ListenerMode::kHttp ? "http" : "tcp",
+                 listener.bind.text.c_str());
+    }
+
+    // The task queue alone does not keep the loop alive; keep it referenced until the workers
+    // are gone (signals are unref'd once shutdown begins).
+    loop_.run();
+    for (auto& worker : workers_) worker->join();
+    workers_.clear();
+    LOG_INFO("sluice stopped");
+    return 0;
+}
+
+void Server::installSignals() {
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+        auto* sig = new uv_signal_t;
+        uv_signal_init(loop_.raw(), sig);
+        sig->data = this;
+        uv_signal_start(
+            sig,
+            [](uv_signal_t* handle, int num) { static_cast<Server*>(handle->data)->onSignal(num); },
+            signum);
+        signals_.push_back(sig);
+    }
+}
+
+void Server::onSignal(int signum) {
+    switch (signum) {
+        case SIGTERM:
+            beginShutdown("SIGTERM");
+            break;
+        case SIGINT:
+            beginShutdown("SIGINT");
+            break;
+        case SIGHUP:
+            LOG_WARN("SIGHUP: configuration reload is not available in this build; ignoring");
+            break;
+        case SIGUSR1: {
+            std::string error;
+            if (!log::reopen(&error)) LOG_ERROR("reopening error log: %s", error.c_str());
+            LOG_INFO("SIGUSR1: log files reopened");
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+void Server::beginShutdown(const char* why) {
+    if (shutting_down_) {
+        LOG_WARN("%s again: closing remaining connections now", why);
+        for (auto& worker : workers_) worker->abort();
+        return;
+    }
+    shutting_down_ = true;
+    const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
+    LOG_INFO("%s: graceful stop, draining for up to %llums", why,
+             static_cast<unsigned long long>(timeout));
+    for (auto& worker : workers_) worker->stop();
+    shutdown_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this] {
+        LOG_WARN("shutdown_timeout reached: closing %lld remaining connections",
+                 static_cast<long long>(counters_.open_connections.load()));
+        for (auto& worker : workers_) worker->abort();
+    });
+    shutdown_timer_->start(timeout);
+}
+
+void Server::onWorkerExited() {
+    if (--running_workers_ > 0) return;
+    // Every worker is done: let the main loop run dry.
+    shutdown_timer_.reset();
+    for (auto* sig : signals_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(sig),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    }
+    signals_.clear();
+}
+
+}  // namespace sluice::server

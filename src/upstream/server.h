@@ -1,0 +1,41 @@
+#pragma once
+// A configured upstream server and its shared runtime state.
+//
+// ServerState outlives configuration snapshots: it is keyed by pool + server name and carried
+// over a reload, so health, admin state and counters survive. Every field is atomic; workers and
+// the main thread read and write it without locks.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+
+namespace sluice::upstream {
+
+enum class AdminState : uint8_t { kReady, kDrain, kMaint };
+
+struct ServerState {
+    std::atomic<AdminState> admin{AdminState::kReady};
+    std::atomic<bool> healthy{true};             // active health check verdict (true without one)
+    std::atomic<uint64_t> ejected_until_ms{0};   // passive ejection, loop clock of any worker
+    std::atomic<unsigned> weight{1};             // current (runtime-overridable) weight
+    std::atomic<uint32_t> active{0};             // requests/sessions in flight, all workers
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> failures{0};
+
+    // Admin ready, healthy, not ejected.
+    bool available(uint64_t now_ms) const {
+        return admin.load(std::memory_order_relaxed) == AdminState::kReady &&
+               healthy.load(std::memory_order_relaxed) &&
+               ejected_until_ms.load(std::memory_order_relaxed) <= now_ms;
+    }
+};
+
+struct Server {
+    config::ServerConfig config;
+    std::shared_ptr<ServerState> state;
+};
+
+}  // namespace sluice::upstream
