@@ -1,0 +1,46 @@
+#pragma once
+// Parsed HTTP/1.x message heads and how their bodies are framed.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/header_list.h"
+
+namespace sluice::http {
+
+enum class BodyFraming {
+    kNone,           // no body (GET without CL, HEAD/204/304/1xx responses, CL: 0)
+    kContentLength,  // exactly content_length bytes
+    kChunked,        // Transfer-Encoding: chunked (final, single coding)
+    kUntilClose,     // responses only: body runs until the upstream closes
+};
+
+struct RequestHead {
+    std::string method;  // e.g. "GET" (llhttp's name for the method)
+    std::string target;  // request-target exactly as received
+    uint8_t version_major = 1;
+    uint8_t version_minor = 1;
+    HeaderList headers;  // as received, in order (hop-by-hop removal is the serializer's job)
+    BodyFraming framing = BodyFraming::kNone;
+    uint64_t content_length = 0;    // valid when framing == kContentLength
+    bool keep_alive = true;         // client wants the connection kept (version + Connection)
+    bool upgrade = false;           // Connection: upgrade + Upgrade present (e.g. websocket)
+    bool expect_continue = false;   // Expect: 100-continue
+    std::string_view host() const;  // Host header value ("" when absent)
+    void clear();
+};
+
+struct ResponseHead {
+    int status = 0;
+    std::string reason;
+    uint8_t version_major = 1;
+    uint8_t version_minor = 1;
+    HeaderList headers;
+    BodyFraming framing = BodyFraming::kNone;
+    uint64_t content_length = 0;
+    bool keep_alive = true;  // upstream connection may be reused after this response
+    void clear();
+};
+
+}  // namespace sluice::http
