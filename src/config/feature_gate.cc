@@ -13,10 +13,6 @@ namespace {
 bool present(const toml::value&) { return true; }
 bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
 bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
-bool positive(const toml::value& v) { return v.is_integer() && v.as_integer() > 0; }
-bool notRoundRobin(const toml::value& v) {
-    return v.is_string() && v.as_string().str != "round_robin";
-}
 
 struct GatedFeature {
     const char* key;  // dotted path as in config.md; arrays of tables are walked through
@@ -30,18 +26,10 @@ struct GatedFeature {
 // clang-format off
 constexpr GatedFeature kGatedFeatures[] = {
     {"listener.tls",                   present,       "TLS termination"},
-    {"listener.route",                 present,       "host/path routing"},
     {"listener.accept_proxy_protocol", isTrue,        "accepting the PROXY protocol"},
     {"admin.listen",                   nonEmpty,      "the admin endpoint"},
-    {"pool.algorithm",                 notRoundRobin, "load balancing algorithm {}"},
-    {"pool.max_conns_per_server",      positive,      "the per-server connection limit"},
-    {"pool.retry_5xx",                 isTrue,        "retrying 5xx responses"},
     {"pool.send_proxy_protocol",       nonEmpty,      "sending the PROXY protocol"},
     {"pool.tls",                       isTrue,        "TLS to servers"},
-    {"pool.health_check",              present,       "active health checking"},
-    {"pool.passive_health",            present,       "passive health checking"},
-    {"pool.server.backup",             isTrue,        "support for backup servers"},
-    {"pool.server.max_conns",          positive,      "the per-server connection limit"},
 };
 // clang-format on
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 namespace sluice::proxy {
 
-WorkerSnapshot::WorkerSnapshot(std::shared_ptr<const routing::Snapshot> snap, uint64_t seed)
+WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::Snapshot> snap,
+                               uint64_t seed)
     : snapshot(std::move(snap)) {
     for (const auto& pool : snapshot->pools) {
-        selectors.push_back(std::make_unique<upstream::ServerSelector>(pool, seed++));
+        selectors.push_back(std::make_unique<upstream::ServerSelector>(loop, pool, seed++));
     }
     for (const auto& listener : snapshot->config->listeners) {
         routers.push_back(std::make_unique<routing::Router>(listener, *snapshot));

@@ -26,28 +26,28 @@ struct ProcessCounters {
 
 // One snapshot as seen by one worker: selectors (balancer state) per pool and routers per listener.
 struct WorkerSnapshot {
-    WorkerSnapshot(std::shared_ptr<const routing::Snapshot> snap, uint64_t seed);
+    WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::Snapshot> snap, uint64_t seed);
     std::shared_ptr<const routing::Snapshot> snapshot;
     std::vector<std::unique_ptr<upstream::ServerSelector>> selectors;  // by pool index
     std::vector<std::unique_ptr<routing::Router>> routers;             // by listener index
 };
 
 class Session {
-public:
+  public:
     virtual ~Session() = default;
     // Graceful stop: finish what is in flight, then close (keep-alive ends).
     virtual void drain() = 0;
     // Shutdown timeout expired: close now.
     virtual void abort() = 0;
 
-private:
+  private:
     friend class ProxyContext;
     Session* prev_ = nullptr;
     Session* next_ = nullptr;
 };
 
 class ProxyContext {
-public:
+  public:
     ProxyContext(uv_loop_t* loop, ProcessCounters& counters);
     ~ProxyContext();
 
@@ -66,7 +66,7 @@ public:
     void drainAll();
     void abortAll();
 
-private:
+  private:
     uv_loop_t* loop_;
     ProcessCounters& counters_;
     upstream::ConnectionPool connection_pool_;

@@ -7,7 +7,8 @@ namespace {
 constexpr uint64_t kSweepIntervalMs = 1000;
 }
 
-ConnectionPool::ConnectionPool(uv_loop_t* loop) : loop_(loop), sweeper_(loop, [this] { sweep(); }) {}
+ConnectionPool::ConnectionPool(uv_loop_t* loop)
+    : loop_(loop), sweeper_(loop, [this] { sweep(); }) {}
 
 ConnectionPool::~ConnectionPool() { closeAll(); }
 

@@ -18,7 +18,7 @@
 namespace sluice::upstream {
 
 class ConnectionPool : private net::ConnectionHandler {
-public:
+  public:
     explicit ConnectionPool(uv_loop_t* loop);
     ~ConnectionPool() override;
 
@@ -30,7 +30,7 @@ public:
     void closeAll();
     size_t idleCount() const;
 
-private:
+  private:
     struct Idle {
         net::TcpConnection* conn;
         const ServerState* server;

@@ -11,7 +11,7 @@
 namespace sluice::upstream {
 
 struct Pool {
-    config::PoolConfig config;   // settings (its `servers` mirror `servers` below)
+    config::PoolConfig config;  // settings (its `servers` mirror `servers` below)
     std::vector<Server> servers;
 
     const std::string& name() const { return config.name; }

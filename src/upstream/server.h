@@ -18,12 +18,14 @@ enum class AdminState : uint8_t { kReady, kDrain, kMaint };
 
 struct ServerState {
     std::atomic<AdminState> admin{AdminState::kReady};
-    std::atomic<bool> healthy{true};             // active health check verdict (true without one)
-    std::atomic<uint64_t> ejected_until_ms{0};   // passive ejection, loop clock of any worker
-    std::atomic<unsigned> weight{1};             // current (runtime-overridable) weight
-    std::atomic<uint32_t> active{0};             // requests/sessions in flight, all workers
+    std::atomic<bool> healthy{true};            // active health check verdict (true without one)
+    std::atomic<uint64_t> ejected_until_ms{0};  // passive ejection, loop clock of any worker
+    std::atomic<unsigned> weight{1};            // current (runtime-overridable) weight
+    std::atomic<uint32_t> active{0};            // requests/sessions in flight, all workers
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> failures{0};
+    std::atomic<uint32_t> consecutive_failures{0};  // passive health: reset by a success
+    std::atomic<uint64_t> ejections{0};
 
     // Admin ready, healthy, not ejected.
     bool available(uint64_t now_ms) const {

@@ -31,7 +31,7 @@ struct AccessRecord {
 };
 
 class AccessLog {
-public:
+  public:
     // Opens the target ("off" | "stderr" | "stdout" | path). Returns false with `error` set.
     bool open(const config::LogConfig& config, std::string* error);
     bool reopen(std::string* error);
@@ -39,7 +39,7 @@ public:
     // Formats into `scratch` (reused) and writes one line.
     void write(const AccessRecord& record, std::string& scratch) const;
 
-private:
+  private:
     std::atomic<int> fd_{-1};
     std::string target_ = "off";
     config::AccessLogFormat format_ = config::AccessLogFormat::kCombined;

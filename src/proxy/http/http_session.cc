@@ -14,11 +14,6 @@ namespace {
 // Pause reading a side when the other side has this much queued: bounded memory per session.
 constexpr size_t kHighWater = 256 * 1024;
 
-bool idempotent(std::string_view method) {
-    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
-           method == "DELETE" || method == "TRACE";
-}
-
 // 16 hex digits, unique per process with overwhelming probability, no allocation.
 void makeRequestId(std::string& out) {
     thread_local uint64_t state = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
@@ -115,8 +110,10 @@ void HttpSession::onEof(net::TcpConnection& conn) {
     // Upstream EOF
     if (state_ == State::kTunnel) {
         client_->shutdownWrite();
-        if (client_->pendingBytes() == 0) finish();
-        else state_ = State::kClosing;
+        if (client_->pendingBytes() == 0)
+            finish();
+        else
+            state_ = State::kClosing;
         return;
     }
     http::FeedResult result = response_parser_.finish();
@@ -169,8 +166,8 @@ void HttpSession::onClientData(std::string_view bytes) {
         // Body bytes: client_body_timeout is the longest gap between reads.
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     }
-    if (!client_in_.empty() || state_ == State::kConnecting || state_ == State::kClosing ||
-        (state_ == State::kExchange && request_complete_)) {
+    if (!client_in_.empty() || state_ == State::kQueued || state_ == State::kConnecting ||
+        state_ == State::kClosing || (state_ == State::kExchange && request_complete_)) {
         // The parser is paused: keep the bytes (bounded: reads stop until it resumes).
         client_in_.append(bytes);
         client_->stopReading();
@@ -195,8 +192,8 @@ void HttpSession::pumpClient(bool always_feed) {
         if (client_in_.empty()) client_in_.swap(pending), client_in_.clear();
         if (finished_) return;
     }
-    if (client_in_.empty() && state_ != State::kConnecting && state_ != State::kClosing &&
-        !(state_ == State::kExchange && request_complete_)) {
+    if (client_in_.empty() && state_ != State::kQueued && state_ != State::kConnecting &&
+        state_ != State::kClosing && !(state_ == State::kExchange && request_complete_)) {
         client_->startReading();
     }
 }
@@ -236,7 +233,7 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     client_keep_alive_ = head.keep_alive && !draining_ && !ctx_.draining();
     request_framing_ = head.framing;
 
-    int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
+    const int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
     if (pool < 0) {
         respondError(404, "no_route");
         return http::Action::kPause;
@@ -265,19 +262,11 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
 
     tried_.clear();
     attempts_ = 0;
-    if (!pickServer()) {
-        respondError(503, "no_server");
-        return http::Action::kPause;
-    }
-    state_ = State::kConnecting;
-    net::TcpConnection* pooled =
-        head.upgrade ? nullptr : ctx_.connectionPool().take(server_->state.get());
-    if (pooled) {
-        attachUpstream(pooled, true);
-        return http::Action::kContinue;
-    }
-    connectUpstream();
-    // Body bytes wait in client_in_ until the upstream connection is ready.
+    selector_->retryBudget().recordRequest(ctx_.now());
+    in_head_callback_ = true;
+    dispatch(false);
+    in_head_callback_ = false;
+    // Body bytes wait in client_in_ until an upstream connection is ready.
     return state_ == State::kExchange ? http::Action::kContinue : http::Action::kPause;
 }
 
@@ -299,7 +288,8 @@ void HttpSession::onRequestComplete() {
         upstream_->write("0\r\n\r\n");
     }
     if (upstream_ && !response_started_) {
-        upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
+        upstream_timer_.start(
+            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
     }
 }
 
@@ -349,281 +339,6 @@ void HttpSession::startNextRequest() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Upstream side
-
-bool HttpSession::pickServer() {
-    const auto& pool = selector_->pool();
-    if (attempts_ > pool.config.retries) return false;
-    int index = selector_->select(tried_, client_->peerAddress(), ctx_.now());
-    if (index < 0) return false;
-    ++attempts_;
-    tried_.add(static_cast<size_t>(index));
-    server_ = &pool.servers[static_cast<size_t>(index)];
-    server_->state->active.fetch_add(1, std::memory_order_relaxed);
-    server_->state->requests.fetch_add(1, std::memory_order_relaxed);
-    return true;
-}
-
-void HttpSession::connectUpstream() {
-    connect_start_ms_ = ctx_.now();
-    net::TcpConnection* conn = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this);
-    if (!conn) {
-        onUpstreamFailure("connect failed", 502);
-        return;
-    }
-    upstream_ = conn;
-    upstream_reused_ = false;
-    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
-}
-
-void HttpSession::onConnected(net::TcpConnection&) {
-    Entry entry(*this);
-    if (finished_) return;
-    upstream_timer_.stop();
-    connect_ms_ = static_cast<int64_t>(ctx_.now() - connect_start_ms_);
-    attachUpstream(upstream_, false);
-    resumeRequest();
-}
-
-void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
-    upstream_ = conn;
-    upstream_reused_ = reused;
-    upstream_->setHandler(this);
-    upstream_->startReading();
-    state_ = State::kExchange;
-    sendRequestHead();
-    if (request_complete_) {
-        upstream_timer_.start(
-            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
-    }
-}
-
-void HttpSession::sendRequestHead() { upstream_->write(head_out_); }
-
-void HttpSession::onUpstreamData(std::string_view bytes) {
-    if (!upstream_in_.empty() || state_ != State::kExchange) {
-        // Paused for client backpressure (or bytes after a response): keep them for later.
-        upstream_in_.append(bytes);
-        upstream_->stopReading();
-        return;
-    }
-    handleResponseFeed(response_parser_.feed(bytes), bytes);
-}
-
-void HttpSession::resumeUpstream() {
-    response_parser_.resume();
-    if (!upstream_in_.empty()) {
-        std::string pending;
-        pending.swap(upstream_in_);
-        handleResponseFeed(response_parser_.feed(pending), pending);
-        if (upstream_in_.empty()) upstream_in_.swap(pending), upstream_in_.clear();
-    }
-    if (upstream_ && upstream_in_.empty() && state_ == State::kExchange) upstream_->startReading();
-}
-
-void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
-    if (finished_) return;
-    switch (result.kind) {
-        case http::FeedResult::kOk:
-            return;
-        case http::FeedResult::kPaused:
-            if (response_complete_) {
-                // Bytes after a complete response: the server is out of step; never reuse it.
-                if (result.consumed < input.size()) releaseUpstream(false);
-                return finishExchange();
-            }
-            // Client backpressure: keep the rest until the client drains.
-            upstream_in_.assign(input.substr(result.consumed));
-            upstream_->stopReading();
-            return;
-        case http::FeedResult::kUpgraded: {
-            // 101: everything after the head belongs to the tunnel.
-            std::string_view rest = input.substr(result.consumed);
-            state_ = State::kTunnel;
-            upstream_timer_.stop();
-            client_timer_.stop();
-            if (!rest.empty()) client_->write(rest);
-            if (!client_in_.empty()) {
-                upstream_->write(client_in_);
-                client_in_.clear();
-            }
-            client_->startReading();
-            upstream_->startReading();
-            return;
-        }
-        case http::FeedResult::kError:
-            LOG_WARN("pool %s server %s: bad response: %s", selector_->pool().name().c_str(),
-                     server_ ? server_->config.name.c_str() : "-", result.reason);
-            onUpstreamFailure(result.reason, 502);
-            return;
-    }
-}
-
-void HttpSession::onInterimResponse(const http::ResponseHead& head) {
-    if (head.status == 100 && request_parser_.head().version_minor >= 1) {
-        client_->write("HTTP/1.1 100 Continue\r\n\r\n");
-    }
-}
-
-http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
-    upstream_timer_.stop();
-    response_started_ = true;
-    status_ = head.status;
-    first_byte_ms_ = static_cast<int64_t>(ctx_.now() - request_start_ms_);
-    const http::RequestHead& request = request_parser_.head();
-    const int client_minor = request.version_minor;
-
-    response_framing_ = head.framing;
-    if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
-        response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
-    }
-    if (head.status == 101) {
-        response_framing_ = http::BodyFraming::kNone;
-        client_keep_alive_ = true;  // the connection becomes the tunnel
-    } else if (response_framing_ == http::BodyFraming::kUntilClose || !request_complete_) {
-        // A response that ends with the connection, or arrives before the request finished
-        // (the rest of the request body would be unread): the client connection ends here.
-        client_keep_alive_ = false;
-    }
-    if (draining_ || ctx_.draining()) client_keep_alive_ = false;
-
-    extra_.clear();
-    if (!request_id_.empty()) {
-        extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
-    }
-    scratch_.clear();
-    http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra_,
-                                scratch_);
-    if (!client_->write(scratch_)) {
-        finish();
-        return http::Action::kPause;
-    }
-    return http::Action::kContinue;
-}
-
-http::Action HttpSession::onResponseBody(std::string_view decoded) {
-    bytes_sent_ += decoded.size();
-    writeBody(*client_, response_framing_, decoded);
-    if (client_->pendingBytes() > kHighWater) {
-        if (upstream_) upstream_->stopReading();
-        return http::Action::kPause;
-    }
-    return http::Action::kContinue;
-}
-
-void HttpSession::onResponseComplete() {
-    if (response_framing_ == http::BodyFraming::kChunked) client_->write("0\r\n\r\n");
-    response_complete_ = true;  // finishExchange() runs once the parser has returned
-}
-
-void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
-                            std::string_view data) {
-    if (data.empty()) return;
-    if (framing == http::BodyFraming::kChunked) {
-        char size_line[24];
-        int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-        to.write(std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
-    } else {
-        to.write(data);
-    }
-}
-
-void HttpSession::finishExchange() {
-    const bool reusable = upstream_ && response_parser_.head().keep_alive && request_complete_ &&
-                          upstream_in_.empty() && state_ == State::kExchange;
-    if (server_ && selector_) {
-        selector_->observeLatency(static_cast<int>(server_ - selector_->pool().servers.data()),
-                                  static_cast<double>(first_byte_ms_), ctx_.now());
-    }
-    releaseUpstream(reusable);
-    releaseServer();
-    logAccess();
-    if (!client_keep_alive_) return closeAfterFlush();
-    startNextRequest();
-}
-
-void HttpSession::releaseUpstream(bool reusable) {
-    upstream_timer_.stop();
-    upstream_in_.clear();
-    if (!upstream_) return;
-    net::TcpConnection* conn = upstream_;
-    upstream_ = nullptr;
-    if (reusable && server_ && !ctx_.draining()) {
-        response_parser_.resume();
-        const auto& pool = selector_->pool().config;
-        ctx_.connectionPool().put(server_->state.get(), conn,
-                                  static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
-    } else {
-        conn->destroy();
-    }
-    // A fresh parser state for the next upstream response.
-    response_parser_.~ResponseParser();
-    new (&response_parser_) http::ResponseParser(*this);
-}
-
-void HttpSession::releaseServer() {
-    if (server_) server_->state->active.fetch_sub(1, std::memory_order_relaxed);
-    server_ = nullptr;
-}
-
-void HttpSession::onUpstreamFailure(const char* what, int status) {
-    if (finished_) return;
-    const bool before_response = !response_started_;
-    const bool connecting = upstream_ && !upstream_->connected();
-    if (server_) {
-        server_->state->failures.fetch_add(1, std::memory_order_relaxed);
-        LOG_WARN("pool %s server %s: %s", selector_->pool().name().c_str(),
-                 server_->config.name.c_str(), what);
-    }
-    const bool reused = upstream_reused_;
-    releaseUpstream(false);
-    if (!before_response) {
-        // Part of the response went out: cut the client off so the truncation is visible.
-        status_ = status_ ? status_ : status;
-        logAccess();
-        releaseServer();
-        client_->reset();
-        client_ = nullptr;
-        return finish();
-    }
-    // Nothing of the response went out. Replay is safe when no body byte left the client's
-    // buffer: always after a connect failure, and for idempotent requests on a reused
-    // connection that died before answering.
-    const std::string_view method = request_parser_.head().method;
-    const bool replay = !body_started_ && (connecting || (reused && idempotent(method)));
-    if (replay) {
-        if (reused && !connecting) {
-            // Same server, fresh connection: the pooled one was stale.
-            connectUpstream();
-            return;
-        }
-        releaseServer();
-        if (pickServer()) {
-            state_ = State::kConnecting;
-            net::TcpConnection* pooled = ctx_.connectionPool().take(server_->state.get());
-            if (pooled) {
-                attachUpstream(pooled, true);
-                resumeRequest();
-            } else {
-                connectUpstream();
-            }
-            return;
-        }
-    }
-    releaseServer();
-    respondError(status, "upstream_error");
-}
-
-void HttpSession::onUpstreamTimer() {
-    if (upstream_ && !upstream_->connected()) {
-        onUpstreamFailure("connect timeout", 504);
-    } else {
-        onUpstreamFailure("response timeout", 504);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Local responses and the end of the session
 
 void HttpSession::respondError(int status, const char* termination) {
@@ -642,7 +357,7 @@ void HttpSession::respondError(int status, const char* termination) {
     if (status >= 500) {
         LOG_INFO("%s -> %d (%s)", client_->peerAddress().c_str(), status, termination);
     }
-    logAccess();
+    logAccess(termination);
     closeAfterFlush();
 }
 
@@ -655,7 +370,7 @@ void HttpSession::closeAfterFlush() {
     client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
 }
 
-void HttpSession::logAccess() {
+void HttpSession::logAccess(const char* termination) {
     if (!accessLog().enabled()) return;
     const http::RequestHead& head = request_parser_.head();
     AccessRecord record;
@@ -676,7 +391,7 @@ void HttpSession::logAccess() {
     record.first_byte_ms = first_byte_ms_;
     record.total_ms = request_start_ms_ ? static_cast<int64_t>(ctx_.now() - request_start_ms_) : 0;
     record.request_id = request_id_;
-    record.termination = status_ >= 400 ? "error" : "ok";
+    record.termination = termination;
     accessLog().write(record, scratch_);
 }
 
@@ -700,6 +415,7 @@ void HttpSession::finish() {
         upstream_->destroy();
         upstream_ = nullptr;
     }
+    if (queued() && selector_) selector_->dequeue(*this);
     releaseServer();
     if (client_) client_->destroy();
     client_ = nullptr;

@@ -29,20 +29,22 @@
 namespace sluice::proxy {
 
 class HttpSession final : public Session,
+                          private upstream::SlotWaiter,
                           private net::ConnectionHandler,
                           private http::RequestHandler,
                           private http::ResponseHandler {
-public:
+  public:
     // Takes ownership of `client`; `listener` indexes the current snapshot's listeners.
     static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
 
     void drain() override;
     void abort() override;
 
-private:
+  private:
     enum class State {
         kIdle,        // keep-alive: waiting for the next request
         kHead,        // request head arriving
+        kQueued,      // head parsed, every available server at its cap: in the pool's queue
         kConnecting,  // head parsed, waiting for an upstream connection
         kExchange,    // request streaming up and/or response streaming down
         kTunnel,      // after 101 Switching Protocols: bytes both ways
@@ -55,7 +57,7 @@ private:
     // Every entry from the loop holds one: the session is deleted when the outermost entry
     // returns after finish(), never under a parser callback that is still running.
     class Entry {
-    public:
+      public:
         explicit Entry(HttpSession& s) : s_(s) { ++s_.depth_; }
         ~Entry() {
             if (--s_.depth_ == 0 && s_.finished_) delete &s_;
@@ -63,7 +65,7 @@ private:
         Entry(const Entry&) = delete;
         Entry& operator=(const Entry&) = delete;
 
-    private:
+      private:
         HttpSession& s_;
     };
 
@@ -94,11 +96,16 @@ private:
     void onClientTimer();
     void startNextRequest();
 
-    // upstream side
-    bool pickServer();
+    // upstream side (http_session_upstream.cc)
+    // Chooses a server and starts the exchange: ends attached (kExchange), connecting,
+    // queued, or answered with an error. `from_queue`: called by the pool's queue, which keeps
+    // the session at its front when it must wait on.
+    void dispatch(bool from_queue);
+    bool onSlotMaybeFree() override;
+    void onQueueTimeout() override;
+    bool retryAllowed();
     void connectUpstream();
     void attachUpstream(net::TcpConnection* conn, bool reused);
-    void sendRequestHead();
     void onUpstreamData(std::string_view bytes);
     void resumeUpstream();
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);
@@ -112,7 +119,7 @@ private:
     void respondError(int status, const char* termination);
     void closeAfterFlush();
     void finish();
-    void logAccess();
+    void logAccess(const char* termination);
     void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data);
 
     ProxyContext& ctx_;
@@ -136,20 +143,24 @@ private:
 
     // Current exchange
     upstream::ServerSelector* selector_ = nullptr;
-    const upstream::Server* server_ = nullptr;  // counted in server_->state->active while set
+    const upstream::Server* server_ = nullptr;  // holds a slot (ServerState::active) while set
+    int server_index_ = -1;
     upstream::TriedSet tried_;
     unsigned attempts_ = 0;
     bool upstream_reused_ = false;
-    bool request_complete_ = false;  // whole request read from the client
-    bool body_started_ = false;      // some body bytes went upstream (no replay possible)
-    bool response_started_ = false;  // response head sent to the client
+    bool request_complete_ = false;   // whole request read from the client
+    bool body_started_ = false;       // some body bytes went upstream (no replay possible)
+    bool response_started_ = false;   // response head sent to the client
     bool response_complete_ = false;  // set by the parser; acted on once feed() returns
+    bool retry_response_ = false;     // retry_5xx decided in onResponseHead; acted on after feed
+    bool in_head_callback_ = false;   // inside onRequestHead: the request parser is running
     bool client_keep_alive_ = true;
     bool draining_ = false;
     bool finished_ = false;
     http::BodyFraming request_framing_ = http::BodyFraming::kNone;
     http::BodyFraming response_framing_ = http::BodyFraming::kNone;
     int status_ = 0;
+    int last_failure_status_ = 502;  // answer when retries run out
     uint64_t bytes_sent_ = 0;
     uint64_t request_start_ms_ = 0;
     uint64_t connect_start_ms_ = 0;

@@ -29,13 +29,21 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
 
 TcpSession::~TcpSession() { ctx_.remove(*this); }
 
-void TcpSession::connectNext() {
+void TcpSession::connectNext(bool from_queue) {
     const uint64_t now = ctx_.now();
-    int index = -1;
-    if (selector_ && attempts_ <= selector_->pool().config.retries) {
-        index = selector_->select(tried_, client_->peerAddress(), now);
+    upstream::Selection sel;
+    if (selector_ && attempts_ <= selector_->pool().config.retries &&
+        (attempts_ == 0 || selector_->retryBudget().tryRetry(now))) {
+        if (attempts_ == 0 && !from_queue) selector_->retryBudget().recordRequest(now);
+        sel = selector_->acquire(tried_, client_->peerAddress(), now);
     }
-    if (index < 0) {
+    if (sel.kind == upstream::Selection::kFull) {
+        waiting_ = true;
+        if (!from_queue) selector_->enqueue(*this, now);
+        return;
+    }
+    waiting_ = false;
+    if (sel.kind == upstream::Selection::kNone) {
         // No server (left): for TCP the only answer is to close.
         LOG_DEBUG("tcp %s: no upstream server available for %s", listener_.name.c_str(),
                   client_->peerAddress().c_str());
@@ -43,15 +51,13 @@ void TcpSession::connectNext() {
         return;
     }
     ++attempts_;
-    tried_.add(static_cast<size_t>(index));
-    const upstream::Server& server = selector_->pool().servers[static_cast<size_t>(index)];
-    server_ = server.state.get();
-    server_->active.fetch_add(1, std::memory_order_relaxed);
-    server_->requests.fetch_add(1, std::memory_order_relaxed);
+    tried_.add(static_cast<size_t>(sel.index));
+    server_ = sel.index;
+    const upstream::Server& server = selector_->pool().servers[static_cast<size_t>(sel.index)];
     upstream_ = net::TcpConnection::connect(
         ctx_.loop(), reinterpret_cast<const sockaddr*>(&server.config.address.sockaddr), this);
     if (!upstream_) {
-        server_->failures.fetch_add(1, std::memory_order_relaxed);
+        selector_->reportFailure(server_, now, "connect failed");
         releaseServer();
         connectNext();
         return;
@@ -59,10 +65,21 @@ void TcpSession::connectNext() {
     connect_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
 }
 
+bool TcpSession::onSlotMaybeFree() {
+    connectNext(/*from_queue=*/true);
+    return !waiting_;
+}
+
+void TcpSession::onQueueTimeout() {
+    LOG_DEBUG("tcp %s: queue timeout", listener_.name.c_str());
+    waiting_ = false;
+    finish();
+}
+
 void TcpSession::onConnectTimeout() {
     if (!upstream_ || upstream_->connected()) return;
     LOG_WARN("tcp %s: connect to server timed out", listener_.name.c_str());
-    server_->failures.fetch_add(1, std::memory_order_relaxed);
+    selector_->reportFailure(server_, ctx_.now(), "connect timeout");
     upstream_->destroy();
     upstream_ = nullptr;
     releaseServer();
@@ -71,6 +88,7 @@ void TcpSession::onConnectTimeout() {
 
 void TcpSession::onConnected(net::TcpConnection&) {
     connect_timer_.stop();
+    selector_->reportSuccess(server_);
     client_->startReading();
     upstream_->startReading();
     last_activity_ = ctx_.now();
@@ -112,7 +130,7 @@ void TcpSession::onError(net::TcpConnection& conn, int uv_error) {
     if (&conn == upstream_ && !upstream_->connected()) {
         connect_timer_.stop();
         LOG_DEBUG("tcp %s: connect failed: %s", listener_.name.c_str(), uv_strerror(uv_error));
-        server_->failures.fetch_add(1, std::memory_order_relaxed);
+        selector_->reportFailure(server_, ctx_.now(), uv_strerror(uv_error));
         upstream_->destroy();
         upstream_ = nullptr;
         releaseServer();
@@ -143,13 +161,14 @@ void TcpSession::maybeFinish() {
 }
 
 void TcpSession::releaseServer() {
-    if (server_) server_->active.fetch_sub(1, std::memory_order_relaxed);
-    server_ = nullptr;
+    if (server_ >= 0) selector_->release(server_, ctx_.now());
+    server_ = -1;
 }
 
 void TcpSession::finish() {
     if (finished_) return;
     finished_ = true;
+    if (queued()) selector_->dequeue(*this);
     if (upstream_) upstream_->destroy();
     client_->destroy();
     releaseServer();

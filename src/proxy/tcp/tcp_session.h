@@ -16,19 +16,24 @@
 
 namespace sluice::proxy {
 
-class TcpSession final : public Session, private net::ConnectionHandler {
-public:
+class TcpSession final : public Session,
+                         private upstream::SlotWaiter,
+                         private net::ConnectionHandler {
+  public:
     // Takes ownership of `client`; `listener` indexes the snapshot's listeners.
     static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
 
     void drain() override {}  // an L4 session has no request boundary: it ends when its peers do
     void abort() override { finish(); }
 
-private:
+  private:
     TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
     ~TcpSession() override;
 
-    void connectNext();
+    // Picks the next server and connects; queues when every available server is at its cap.
+    void connectNext(bool from_queue = false);
+    bool onSlotMaybeFree() override;
+    void onQueueTimeout() override;
     void onConnected(net::TcpConnection& conn) override;
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
     void onEof(net::TcpConnection& conn) override;
@@ -49,7 +54,7 @@ private:
     const config::ListenerConfig& listener_;
     net::TcpConnection* client_;
     net::TcpConnection* upstream_ = nullptr;
-    upstream::ServerState* server_ = nullptr;  // counted in server_->active while set
+    int server_ = -1;  // index in the pool; holds a slot (ServerState::active) while >= 0
     upstream::TriedSet tried_;
     unsigned attempts_ = 0;
     loop::Timer connect_timer_;
@@ -58,6 +63,7 @@ private:
     bool client_eof_ = false;
     bool upstream_eof_ = false;
     bool finished_ = false;
+    bool waiting_ = false;  // in the pool's queue
 };
 
 }  // namespace sluice::proxy

@@ -1,4 +1,4 @@
-// Features that parse but are not built yet are errors naming the feature.
+// Features that parse but are not built yet are errors naming the feature; built ones pass.
 
 #include <gtest/gtest.h>
 
@@ -33,10 +33,9 @@ TEST(FeatureGate, RejectsListenerTls) {
                "yet"});
 }
 
-TEST(FeatureGate, RejectsRoutes) {
+TEST(FeatureGate, AcceptsRoutesNowBuilt) {
     EXPECT_EQ(gateErrors("  [[listener.route]]\n  host = \"a.example\"\n  pool = \"app\"\n", ""),
-              Errors{"t.toml:5:3: [[listener.route]]: host/path routing is not available in this "
-                     "build yet"});
+              Errors{});
 }
 
 TEST(FeatureGate, RejectsAcceptProxyProtocol) {
@@ -51,22 +50,20 @@ TEST(FeatureGate, RejectsAdminListen) {
                      "available in this build yet"});
 }
 
-TEST(FeatureGate, RejectsAlgorithmsOtherThanRoundRobin) {
-    EXPECT_EQ(gateErrors("", "algorithm = \"least_conn\"\n"),
-              Errors{"t.toml:7:13: pool.algorithm = \"least_conn\": load balancing algorithm "
-                     "\"least_conn\" is not available in this build yet"});
+TEST(FeatureGate, AcceptsEveryAlgorithmNowBuilt) {
+    for (const char* algorithm : {"round_robin", "weighted_round_robin", "least_conn", "random",
+                                  "power_of_two", "ewma", "ip_hash", "hash"}) {
+        EXPECT_EQ(gateErrors("", std::string("algorithm = \"") + algorithm + "\"\n"), Errors{})
+            << algorithm;
+    }
 }
 
-TEST(FeatureGate, RejectsMaxConnsPerServer) {
-    EXPECT_EQ(gateErrors("", "max_conns_per_server = 10\n"),
-              Errors{"t.toml:7:24: pool.max_conns_per_server = 10: the per-server connection "
-                     "limit is not available in this build yet"});
+TEST(FeatureGate, AcceptsMaxConnsPerServerNowBuilt) {
+    EXPECT_EQ(gateErrors("", "max_conns_per_server = 10\n"), Errors{});
 }
 
-TEST(FeatureGate, RejectsRetry5xx) {
-    EXPECT_EQ(gateErrors("", "retry_5xx = true\n"),
-              Errors{"t.toml:7:13: pool.retry_5xx = true: retrying 5xx responses is not "
-                     "available in this build yet"});
+TEST(FeatureGate, AcceptsRetry5xxNowBuilt) {
+    EXPECT_EQ(gateErrors("", "retry_5xx = true\n"), Errors{});
 }
 
 TEST(FeatureGate, RejectsSendProxyProtocol) {
@@ -81,28 +78,22 @@ TEST(FeatureGate, RejectsUpstreamTls) {
                      "build yet"});
 }
 
-TEST(FeatureGate, RejectsHealthCheck) {
-    EXPECT_EQ(gateErrors("", "  [pool.health_check]\n  type = \"tcp\"\n"),
-              Errors{"t.toml:7:3: [pool.health_check]: active health checking is not available "
-                     "in this build yet"});
+TEST(FeatureGate, AcceptsHealthCheckNowBuilt) {
+    EXPECT_EQ(gateErrors("", "  [pool.health_check]\n  type = \"tcp\"\n"), Errors{});
 }
 
-TEST(FeatureGate, RejectsPassiveHealth) {
-    EXPECT_EQ(gateErrors("", "  [pool.passive_health]\n  max_fails = 5\n"),
-              Errors{"t.toml:7:3: [pool.passive_health]: passive health checking is not "
-                     "available in this build yet"});
+TEST(FeatureGate, AcceptsPassiveHealthNowBuilt) {
+    EXPECT_EQ(gateErrors("", "  [pool.passive_health]\n  max_fails = 5\n"), Errors{});
 }
 
-TEST(FeatureGate, RejectsBackupServers) {
+TEST(FeatureGate, AcceptsBackupServersNowBuilt) {
     EXPECT_EQ(gateErrors("", "  [[pool.server]]\n  address = \"127.0.0.1:1\"\n  backup = true\n"),
-              Errors{"t.toml:9:12: pool.server.backup = true: support for backup servers is not "
-                     "available in this build yet"});
+              Errors{});
 }
 
-TEST(FeatureGate, RejectsServerMaxConns) {
+TEST(FeatureGate, AcceptsServerMaxConnsNowBuilt) {
     EXPECT_EQ(gateErrors("", "  [[pool.server]]\n  address = \"127.0.0.1:1\"\n  max_conns = 3\n"),
-              Errors{"t.toml:9:15: pool.server.max_conns = 3: the per-server connection limit "
-                     "is not available in this build yet"});
+              Errors{});
 }
 
 TEST(FeatureGate, AcceptsGatedKeysAtTheirDefaults) {
@@ -117,13 +108,16 @@ TEST(FeatureGate, AcceptsGatedKeysAtTheirDefaults) {
 }
 
 TEST(FeatureGate, ValidatesGatedTablesContentsToo) {
-    const auto errors = gateErrors("", "  [pool.health_check]\n  rise = 0\n  tpye = \"tcp\"\n");
+    const auto errors = gateErrors(
+        "  [listener.tls]\n  certificates = [ { cert = \"c\", key = \"k\" } ]\n"
+        "  min_version = \"1.1\"\n  alpm = []\n",
+        "");
     ASSERT_EQ(errors.size(), 3u);
-    EXPECT_NE(errors[0].find("[pool.health_check]: active health checking"), std::string::npos);
-    EXPECT_EQ(errors[1], "t.toml:8:10: pool.health_check.rise: 0 is out of range 1..1000");
+    EXPECT_NE(errors[0].find("[listener.tls]: TLS termination"), std::string::npos);
+    EXPECT_NE(errors[1].find("t.toml:7:17: listener.tls.min_version"), std::string::npos)
+        << errors[1];
     EXPECT_EQ(errors[2],
-              "t.toml:9:3: unknown key \"tpye\" in [pool.health_check]; did you mean "
-              "\"type\"?");
+              "t.toml:8:3: unknown key \"alpm\" in [listener.tls]; did you mean \"alpn\"?");
 }
 
 TEST(FeatureGate, ReportsEachUseSeparately) {

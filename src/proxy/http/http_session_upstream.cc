@@ -1,0 +1,361 @@
+// HttpSession, upstream half: choosing a server (queue, retries, passive health), the upstream
+// connection, and relaying the response.
+
+#include <cstdio>
+
+#include "base/log.h"
+#include "http/serializer.h"
+#include "proxy/http/hash_key.h"
+#include "proxy/http/http_session.h"
+
+namespace sluice::proxy {
+namespace {
+
+// Pause reading a side when the other side has this much queued (same as the client half).
+constexpr size_t kHighWater = 256 * 1024;
+
+bool idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+           method == "DELETE" || method == "TRACE";
+}
+
+bool retriableStatus(int status) { return status == 502 || status == 503 || status == 504; }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Choosing a server
+
+void HttpSession::dispatch(bool from_queue) {
+    const uint64_t now = ctx_.now();
+    const http::RequestHead& head = request_parser_.head();
+    upstream::Selection sel = selector_->acquire(
+        tried_, hashKeyOf(selector_->pool().config, head, client_->peerAddress()), now);
+    switch (sel.kind) {
+        case upstream::Selection::kNone:
+            // Nothing left to try: a retry answers with what the last server did.
+            if (attempts_ > 0) {
+                respondError(last_failure_status_, "upstream_error");
+            } else {
+                respondError(503, "no_server");
+            }
+            return;
+        case upstream::Selection::kFull:
+            // Every available server is at its cap: wait our turn in the pool's queue (when
+            // called from the queue, the queue keeps us at its front).
+            state_ = State::kQueued;
+            if (!from_queue) selector_->enqueue(*this, now);
+            return;
+        case upstream::Selection::kSelected:
+            break;
+    }
+    ++attempts_;
+    tried_.add(static_cast<size_t>(sel.index));
+    server_index_ = sel.index;
+    server_ = &selector_->pool().servers[static_cast<size_t>(sel.index)];
+    state_ = State::kConnecting;
+    net::TcpConnection* pooled =
+        head.upgrade ? nullptr : ctx_.connectionPool().take(server_->state.get());
+    if (pooled) {
+        attachUpstream(pooled, true);
+    } else {
+        connectUpstream();
+    }
+}
+
+bool HttpSession::onSlotMaybeFree() {
+    Entry entry(*this);
+    if (finished_) return true;
+    dispatch(/*from_queue=*/true);
+    return state_ != State::kQueued;
+}
+
+void HttpSession::onQueueTimeout() {
+    Entry entry(*this);
+    if (finished_) return;
+    respondError(503, "queue_timeout");
+}
+
+void HttpSession::connectUpstream() {
+    connect_start_ms_ = ctx_.now();
+    net::TcpConnection* conn = net::TcpConnection::connect(
+        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this);
+    if (!conn) {
+        onUpstreamFailure("connect failed", 502);
+        return;
+    }
+    upstream_ = conn;
+    upstream_reused_ = false;
+    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
+}
+
+void HttpSession::onConnected(net::TcpConnection&) {
+    Entry entry(*this);
+    if (finished_) return;
+    upstream_timer_.stop();
+    connect_ms_ = static_cast<int64_t>(ctx_.now() - connect_start_ms_);
+    attachUpstream(upstream_, false);
+}
+
+void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
+    upstream_ = conn;
+    upstream_reused_ = reused;
+    upstream_->setHandler(this);
+    upstream_->startReading();
+    state_ = State::kExchange;
+    upstream_->write(head_out_);
+    if (request_complete_) {
+        upstream_timer_.start(
+            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
+    }
+    // Inside onRequestHead the parser simply continues; anywhere else it sits paused.
+    if (!in_head_callback_) resumeRequest();
+}
+
+void HttpSession::releaseServer() {
+    if (server_) selector_->release(server_index_, ctx_.now());
+    server_ = nullptr;
+    server_index_ = -1;
+}
+
+void HttpSession::onUpstreamFailure(const char* what, int status) {
+    if (finished_) return;
+    const bool connecting = upstream_ && !upstream_->connected();
+    const bool reused = upstream_reused_;
+    if (server_) {
+        LOG_WARN("pool %s server %s: %s", selector_->pool().name().c_str(),
+                 server_->config.name.c_str(), what);
+        // A stale pooled connection says nothing about the server's health.
+        if (!(reused && !connecting)) selector_->reportFailure(server_index_, ctx_.now(), what);
+    }
+    releaseUpstream(false);
+    if (response_started_) {
+        // Part of the response went out: cut the client off so the truncation is visible.
+        if (!status_) status_ = status;
+        logAccess("upstream_error_mid_response");
+        releaseServer();
+        client_->reset();
+        client_ = nullptr;
+        return finish();
+    }
+    // Nothing of the response went out. Replay is safe when no body byte left the client's
+    // buffer: always after a connect failure, and for idempotent requests on a reused
+    // connection that died before answering.
+    const std::string_view method = request_parser_.head().method;
+    if (!body_started_ && reused && !connecting && idempotent(method) && server_) {
+        connectUpstream();  // same server, fresh connection: the pooled one was stale
+        return;
+    }
+    last_failure_status_ = status;
+    if (!body_started_ && (connecting || idempotent(method)) && retryAllowed()) {
+        releaseServer();
+        dispatch(false);
+        return;
+    }
+    releaseServer();
+    respondError(status, "upstream_error");
+}
+
+bool HttpSession::retryAllowed() {
+    return attempts_ <= selector_->pool().config.retries &&
+           selector_->retryBudget().tryRetry(ctx_.now());
+}
+
+void HttpSession::onUpstreamTimer() {
+    if (upstream_ && !upstream_->connected()) {
+        onUpstreamFailure("connect timeout", 504);
+    } else {
+        onUpstreamFailure("response timeout", 504);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The response
+
+void HttpSession::onUpstreamData(std::string_view bytes) {
+    if (!upstream_in_.empty() || state_ != State::kExchange) {
+        // Paused for client backpressure (or bytes after a response): keep them for later.
+        upstream_in_.append(bytes);
+        upstream_->stopReading();
+        return;
+    }
+    handleResponseFeed(response_parser_.feed(bytes), bytes);
+}
+
+void HttpSession::resumeUpstream() {
+    response_parser_.resume();
+    if (!upstream_in_.empty()) {
+        std::string pending;
+        pending.swap(upstream_in_);
+        handleResponseFeed(response_parser_.feed(pending), pending);
+        if (upstream_in_.empty()) {
+            pending.clear();
+            upstream_in_.swap(pending);  // keep the capacity
+        }
+    }
+    if (upstream_ && upstream_in_.empty() && state_ == State::kExchange) upstream_->startReading();
+}
+
+void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
+    if (finished_) return;
+    if (retry_response_) {
+        // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
+        retry_response_ = false;
+        releaseUpstream(false);
+        releaseServer();
+        dispatch(false);
+        return;
+    }
+    switch (result.kind) {
+        case http::FeedResult::kOk:
+            return;
+        case http::FeedResult::kPaused:
+            if (response_complete_) {
+                // Bytes after a complete response: the server is out of step; never reuse it.
+                if (result.consumed < input.size()) releaseUpstream(false);
+                return finishExchange();
+            }
+            // Client backpressure: keep the rest until the client drains.
+            upstream_in_.assign(input.substr(result.consumed));
+            upstream_->stopReading();
+            return;
+        case http::FeedResult::kUpgraded: {
+            // 101: everything after the head belongs to the tunnel.
+            std::string_view rest = input.substr(result.consumed);
+            state_ = State::kTunnel;
+            upstream_timer_.stop();
+            client_timer_.stop();
+            if (!rest.empty()) client_->write(rest);
+            if (!client_in_.empty()) {
+                upstream_->write(client_in_);
+                client_in_.clear();
+            }
+            client_->startReading();
+            upstream_->startReading();
+            return;
+        }
+        case http::FeedResult::kError:
+            LOG_WARN("pool %s server %s: bad response: %s", selector_->pool().name().c_str(),
+                     server_ ? server_->config.name.c_str() : "-", result.reason);
+            onUpstreamFailure(result.reason, 502);
+            return;
+    }
+}
+
+void HttpSession::onInterimResponse(const http::ResponseHead& head) {
+    if (head.status == 100 && request_parser_.head().version_minor >= 1) {
+        client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+}
+
+http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
+    upstream_timer_.stop();
+    const http::RequestHead& req = request_parser_.head();
+    if (retriableStatus(head.status)) {
+        selector_->reportFailure(server_index_, ctx_.now(), "HTTP 5xx");
+        if (selector_->pool().config.retry_5xx && !body_started_ && idempotent(req.method) &&
+            retryAllowed()) {
+            LOG_INFO("pool %s server %s answered %d; retrying %s elsewhere",
+                     selector_->pool().name().c_str(), server_->config.name.c_str(), head.status,
+                     req.method.c_str());
+            retry_response_ = true;  // acted on once the parser has returned
+            last_failure_status_ = head.status;
+            return http::Action::kPause;
+        }
+    } else {
+        selector_->reportSuccess(server_index_);
+    }
+    response_started_ = true;
+    status_ = head.status;
+    first_byte_ms_ = static_cast<int64_t>(ctx_.now() - request_start_ms_);
+    const int client_minor = req.version_minor;
+
+    response_framing_ = head.framing;
+    if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
+        response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
+    }
+    if (head.status == 101) {
+        response_framing_ = http::BodyFraming::kNone;
+        client_keep_alive_ = true;  // the connection becomes the tunnel
+    } else if (response_framing_ == http::BodyFraming::kUntilClose || !request_complete_) {
+        // A response that ends with the connection, or arrives before the request finished
+        // (the rest of the request body would be unread): the client connection ends here.
+        client_keep_alive_ = false;
+    }
+    if (draining_ || ctx_.draining()) client_keep_alive_ = false;
+
+    extra_.clear();
+    if (!request_id_.empty()) {
+        extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
+    }
+    scratch_.clear();
+    http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra_,
+                                scratch_);
+    if (!client_->write(scratch_)) {
+        finish();
+        return http::Action::kPause;
+    }
+    return http::Action::kContinue;
+}
+
+http::Action HttpSession::onResponseBody(std::string_view decoded) {
+    bytes_sent_ += decoded.size();
+    writeBody(*client_, response_framing_, decoded);
+    if (client_->pendingBytes() > kHighWater) {
+        if (upstream_) upstream_->stopReading();
+        return http::Action::kPause;
+    }
+    return http::Action::kContinue;
+}
+
+void HttpSession::onResponseComplete() {
+    if (response_framing_ == http::BodyFraming::kChunked) client_->write("0\r\n\r\n");
+    response_complete_ = true;  // finishExchange() runs once the parser has returned
+}
+
+void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
+                            std::string_view data) {
+    if (data.empty()) return;
+    if (framing == http::BodyFraming::kChunked) {
+        char size_line[24];
+        int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+        to.write(std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
+    } else {
+        to.write(data);
+    }
+}
+
+void HttpSession::finishExchange() {
+    const bool reusable = upstream_ && response_parser_.head().keep_alive && request_complete_ &&
+                          upstream_in_.empty() && state_ == State::kExchange;
+    if (server_) {
+        selector_->observeLatency(server_index_, static_cast<double>(first_byte_ms_), ctx_.now());
+    }
+    logAccess("ok");
+    releaseUpstream(reusable);
+    releaseServer();
+    if (!client_keep_alive_) return closeAfterFlush();
+    startNextRequest();
+}
+
+void HttpSession::releaseUpstream(bool reusable) {
+    upstream_timer_.stop();
+    upstream_in_.clear();
+    if (!upstream_) return;
+    net::TcpConnection* conn = upstream_;
+    upstream_ = nullptr;
+    if (reusable && server_ && !ctx_.draining()) {
+        const auto& pool = selector_->pool().config;
+        ctx_.connectionPool().put(server_->state.get(), conn,
+                                  static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
+    } else {
+        conn->destroy();
+    }
+    // The next response may come over another connection: start from a clean parser, still
+    // expecting the answer to the current request (HEAD framing).
+    response_parser_.~ResponseParser();
+    new (&response_parser_) http::ResponseParser(*this);
+    response_parser_.setRequestMethod(request_parser_.head().method);
+}
+
+}  // namespace sluice::proxy

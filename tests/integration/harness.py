@@ -1,0 +1,350 @@
+"""Integration test harness: the real sluice binary, real Gunicorn/Django backends and raw-socket
+peers, all on 127.0.0.1 with ports chosen at run time. Python standard library only; run with
+Debian's /usr/bin/python3 (which has Django for the Gunicorn backends)."""
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+SLUICE_BIN = os.environ.get("SLUICE_BIN", "")
+SOURCE_DIR = os.environ.get(
+    "SLUICE_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+)
+APP_DIR = os.path.join(SOURCE_DIR, "tests", "app")
+GUNICORN = shutil.which("gunicorn", path="/usr/bin:/usr/local/bin") or "/usr/bin/gunicorn"
+
+
+def free_port():
+    """A port that was free a moment ago on 127.0.0.1 (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=15.0, proc=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited with %s before listening on %d" % (proc.returncode, port))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listening on 127.0.0.1:%d after %.0fs" % (port, timeout))
+
+
+class Backend:
+    """One Gunicorn process serving tests/app/backend.py."""
+
+    def __init__(self, name, workdir, workers=2, threads=4, worker_class="gthread"):
+        self.name = name
+        self.port = free_port()
+        self.health_file = os.path.join(workdir, name + ".down")
+        self.log = open(os.path.join(workdir, name + ".log"), "wb")
+        env = dict(os.environ, BACKEND_NAME=name, HEALTH_FILE=self.health_file)
+        args = [GUNICORN, "--chdir", APP_DIR, "--bind", "127.0.0.1:%d" % self.port,
+                "--workers", str(workers), "--worker-class", worker_class,
+                "--graceful-timeout", "1", "--timeout", "60"]
+        if worker_class == "gthread":
+            args += ["--threads", str(threads)]
+        args.append("backend:application")
+        self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        wait_port(self.port, 30, self.proc)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+
+
+class Sluice:
+    """The sluice binary on a generated config."""
+
+    def __init__(self, workdir, config_text, name="sluice"):
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, name + ".toml")
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([SLUICE_BIN, "-c", self.config_path], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def wait_listening(self, port, timeout=15.0):
+        wait_port(port, timeout, self.proc)
+
+    def signal(self, signum):
+        self.proc.send_signal(signum)
+
+    def stop(self, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def sluice_config(workdir, listeners, pools, workers=2, extra_global="", log_level="info",
+                  access_log="stderr"):
+    """TOML text. `listeners` and `pools` are lists of TOML fragments for [[listener]]/[[pool]]."""
+    text = ('[global]\nworkers = %d\nshutdown_timeout = "10s"\n'
+            'control_socket = "%s/control.sock"\nstate_file = "%s/state.json"\n%s\n'
+            '[log]\nlevel = "%s"\naccess_log = "%s"\n\n'
+            % (workers, workdir, workdir, extra_global, log_level, access_log))
+    for listener in listeners:
+        text += "[[listener]]\n" + listener.strip() + "\n\n"
+    for pool in pools:
+        text += "[[pool]]\n" + pool.strip() + "\n\n"
+    return text
+
+
+def pool_toml(name, ports, extra=""):
+    text = 'name = "%s"\n%s\n' % (name, extra)
+    for i, port in enumerate(ports):
+        text += '[[pool.server]]\nname = "%s%d"\naddress = "127.0.0.1:%d"\n' % (name, i + 1, port)
+    return text
+
+
+class RecordingUpstream:
+    """A raw-socket upstream: records every byte it receives, answers with a scripted reply
+    (bytes, or a function of the received bytes returning bytes or None to wait for more)."""
+
+    def __init__(self, reply=b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close_after=False):
+        self.reply = reply
+        self.close_after = close_after
+        self.received = bytearray()
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.stopped = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        buf = bytearray()
+        conn.settimeout(10)
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                with self.lock:
+                    self.received += data
+                buf += data
+                reply = self.reply(bytes(buf)) if callable(self.reply) else self.reply
+                if reply is None:
+                    continue
+                conn.sendall(reply)
+                buf.clear()
+                if self.close_after:
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.stopped = True
+        self.sock.close()
+
+
+class EchoServer:
+    """Raw TCP echo server (for L4 tests): echoes bytes, half-closes when the client does."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _echo(conn):
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    conn.shutdown(socket.SHUT_WR)
+                    return
+                conn.sendall(data)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def read_response(sock, timeout=10.0):
+    """Reads one HTTP/1.1 response (Content-Length, chunked, or until close) from a socket.
+    Returns (status, headers dict lower-cased, body bytes, raw bytes)."""
+    sock.settimeout(timeout)
+    data = bytearray()
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before response head: %r" % bytes(data))
+        data += chunk
+    head, _, rest = bytes(data).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = bytearray(rest)
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        while len(body) < n:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed after %d of %d body bytes" % (len(body), n))
+            body += chunk
+        return status, headers, bytes(body[:n]), head
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        out = bytearray()
+        buf = body
+        while True:
+            while b"\r\n" not in buf:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed inside chunked body")
+                buf += chunk
+            line, _, buf = bytes(buf).partition(b"\r\n")
+            size = int(line.split(b";")[0], 16)
+            buf = bytearray(buf)
+            while len(buf) < size + 2:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError("closed inside chunk")
+                buf += chunk
+            if size == 0:
+                return status, headers, bytes(out), head
+            out += buf[:size]
+            buf = buf[size + 2:]
+    if status in (204, 304) or 100 <= status < 200:
+        return status, headers, b"", head
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return status, headers, bytes(body), head
+        body += chunk
+
+
+def http_request(port, method="GET", path="/", body=b"", headers=None, timeout=10.0):
+    """One request on a fresh connection; returns (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        hdrs = {"Host": "127.0.0.1:%d" % port, "Connection": "close"}
+        hdrs.update(headers or {})
+        if body or method in ("POST", "PUT"):
+            hdrs["Content-Length"] = str(len(body))
+        head = "%s %s HTTP/1.1\r\n" % (method, path)
+        head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
+        s.sendall(head.encode("latin-1") + body)
+        status, rheaders, rbody, _ = read_response(s, timeout)
+        return status, rheaders, rbody
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+class SluiceTestCase(unittest.TestCase):
+    """Gives each test a work dir and cleans up every process it started."""
+
+    def setUp(self):
+        if not SLUICE_BIN or not os.path.exists(SLUICE_BIN):
+            self.fail("SLUICE_BIN is not set to the built sluice binary (run through ctest)")
+        self.workdir = tempfile.mkdtemp(prefix="sluice-it-")
+        self._teardown = []
+
+    def tearDown(self):
+        problems = []
+        for fn in reversed(self._teardown):
+            try:
+                fn()
+            except AssertionError as e:
+                problems.append(str(e))
+            except Exception:  # noqa: BLE001 - cleanup must go on
+                pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if problems:
+            self.fail("\n".join(problems))
+
+    def start_backends(self, n=3, **kwargs):
+        backends = []
+        for i in range(n):
+            b = Backend("app%d" % (i + 1), self.workdir, **kwargs)
+            self._teardown.append(b.stop)
+            backends.append(b)
+        return backends
+
+    def start_sluice(self, config_text, listen_port, name="sluice"):
+        s = Sluice(self.workdir, config_text, name)
+        self._teardown.append(lambda: self._stop_sluice(s))
+        s.wait_listening(listen_port)
+        return s
+
+    def _stop_sluice(self, s):
+        rc = s.stop()
+        out = s.output()
+        # A sanitizer report or an unclean exit fails the test that ran sluice.
+        if "Sanitizer" in out or "runtime error:" in out:
+            raise AssertionError("sanitizer report in sluice output:\n" + out[-6000:])
+        if rc != 0:
+            raise AssertionError("sluice exited with %s; log:\n%s" % (rc, out[-4000:]))
+
+    def add_cleanup(self, fn):
+        self._teardown.append(fn)
