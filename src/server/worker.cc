@@ -34,7 +34,8 @@ Worker::Worker(unsigned index, proxy::ProcessCounters& counters, uint64_t max_co
       pending_fds_(std::move(listen_fds)),
       loop_(std::make_unique<loop::EventLoop>()),
       ctx_(std::make_unique<proxy::ProxyContext>(loop_->raw(), counters)) {
-    ctx_->adopt(std::make_shared<proxy::WorkerSnapshot>(std::move(snapshot), 0x9e3779b9u * (index + 1)));
+    ctx_->adopt(std::make_shared<proxy::WorkerSnapshot>(loop_->raw(), std::move(snapshot),
+                                                        0x9e3779b9u * (index + 1)));
 }
 
 Worker::~Worker() {
