@@ -413,6 +413,25 @@ void ResponseParser::resume() {
     llhttp_resume(&parser_);
 }
 
+void ResponseParser::reset() {
+    llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
+    parser_.data = this;
+    head_.clear();
+    field_.clear();
+    value_.clear();
+    stop_ = Stop::kNone;
+    head_request_ = false;
+    expecting_ = false;
+    started_ = false;
+    paused_ = false;
+    chunk_ext_bytes_ = 0;
+    ext_bytes_ = 0;
+    framing_gap_ = 0;
+    gap_mark_ = nullptr;
+    error_ = FeedResult{};
+    startHead();
+}
+
 bool ResponseParser::started() const { return started_; }
 
 }  // namespace sluice::http

@@ -49,6 +49,9 @@ class ResponseParser {
     [[nodiscard]] FeedResult feed(std::string_view bytes);
     [[nodiscard]] FeedResult finish();  // upstream EOF
     void resume();
+    // Back to the state of a new parser (for a response on another connection), keeping the
+    // capacity of its buffers so steady-state parsing does not allocate.
+    void reset();
     // No byte of the current response has been seen yet (a pooled connection that dies now may
     // be retried for an idempotent request).
     bool started() const;

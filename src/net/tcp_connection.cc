@@ -42,7 +42,8 @@ TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
     auto* conn = new TcpConnection(loop);
     conn->handler_ = handler;
     conn->connect_req_.data = conn;
-    int rc = uv_tcp_connect(&conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
+    int rc =
+        uv_tcp_connect(&conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
     if (rc != 0) {
         // Report asynchronously-equivalent: the caller gets the connection and an error at once
         // would re-enter it; instead mark failed and report from a zero-delay path via write.
@@ -111,11 +112,12 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     }
 }
 
-bool TcpConnection::write(std::string_view a, std::string_view b, std::string_view c) {
+bool TcpConnection::write(std::string_view a, std::string_view b, std::string_view c,
+                          std::string_view d) {
     if (failed_ || closing_ || shutdown_requested_) return false;
-    std::string_view parts[3] = {a, b, c};
+    std::string_view parts[4] = {a, b, c, d};
     if (!write_in_flight_ && pending_.empty() && connected_) {
-        uv_buf_t bufs[3];
+        uv_buf_t bufs[4];
         unsigned n = 0;
         size_t total = 0;
         for (auto& p : parts) {

@@ -22,7 +22,7 @@ namespace sluice::net {
 class TcpConnection;
 
 class ConnectionHandler {
-public:
+  public:
     virtual ~ConnectionHandler() = default;
     virtual void onData(TcpConnection& conn, std::string_view bytes) = 0;
     virtual void onEof(TcpConnection& conn) = 0;
@@ -33,11 +33,13 @@ public:
 };
 
 class TcpConnection {
-public:
-    // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd closed).
+  public:
+    // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd
+    // closed).
     static TcpConnection* adopt(uv_loop_t* loop, int fd);
     // Starts a non-blocking connect; onConnected or onError follows.
-    static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler);
+    static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr,
+                                  ConnectionHandler* handler);
 
     void setHandler(ConnectionHandler* handler) { handler_ = handler; }
     ConnectionHandler* handler() const { return handler_; }
@@ -48,7 +50,8 @@ public:
 
     // Queues bytes (several slices written as one vectored write). Returns false when the
     // connection is already broken (the error was or will be reported through onError).
-    bool write(std::string_view a, std::string_view b = {}, std::string_view c = {});
+    bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
+               std::string_view d = {});
     size_t pendingBytes() const { return pending_.size() + writing_.size(); }
     void shutdownWrite();
     bool writeShutdown() const { return shutdown_requested_; }
@@ -62,7 +65,7 @@ public:
     const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
     uint64_t id() const { return id_; }
 
-private:
+  private:
     explicit TcpConnection(uv_loop_t* loop);
     ~TcpConnection() = default;
 

@@ -21,7 +21,7 @@
 
 #include "http/request_parser.h"
 #include "http/response_parser.h"
-#include "loop/timer.h"
+#include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
 #include "proxy/proxy_context.h"
 #include "upstream/server_selector.h"
@@ -120,7 +120,11 @@ class HttpSession final : public Session,
     void closeAfterFlush();
     void finish();
     void logAccess(const char* termination);
-    void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data);
+    void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data,
+                   std::string_view prefix = {});
+    // The response head not yet written (empty when it was), for coalescing with body bytes.
+    std::string_view takeResponseHead();
+    void flushResponseHead();
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
@@ -130,15 +134,17 @@ class HttpSession final : public Session,
     net::TcpConnection* upstream_ = nullptr;
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;
-    loop::Timer client_timer_;
-    loop::Timer upstream_timer_;
+    loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
+    loop::DeadlineTimer upstream_timer_;  // connect, response timeouts
     State state_ = State::kIdle;
 
-    std::string client_in_;    // client bytes not yet parsed (parser paused)
-    std::string upstream_in_;  // upstream bytes not yet parsed (client backpressure)
-    std::string head_out_;     // serialized request head (kept for a retry on another server)
-    std::string scratch_;      // response heads, error responses, log lines
-    std::string extra_;        // extra response header lines (request id, Retry-After)
+    std::string client_in_;      // client bytes not yet parsed (parser paused)
+    std::string upstream_in_;    // upstream bytes not yet parsed (client backpressure)
+    std::string head_out_;       // serialized request head (kept for a retry on another server)
+    std::string scratch_;        // response heads, error responses, log lines
+    std::string extra_;          // extra response header lines (request id, Retry-After)
+    std::string response_head_;  // serialized response head, sent with the first body bytes
+    bool response_head_pending_ = false;
     std::string request_id_;
 
     // Current exchange

@@ -198,6 +198,7 @@ void HttpSession::resumeUpstream() {
 
 void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
     if (finished_) return;
+    flushResponseHead();  // a head whose body has not arrived yet goes out now
     if (retry_response_) {
         // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
         retry_response_ = false;
@@ -288,19 +289,18 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
     if (!request_id_.empty()) {
         extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
     }
-    scratch_.clear();
+    response_head_.clear();
     http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra_,
-                                scratch_);
-    if (!client_->write(scratch_)) {
-        finish();
-        return http::Action::kPause;
-    }
+                                response_head_);
+    // Written with the first body bytes (one send for small responses), or once the parser
+    // returns.
+    response_head_pending_ = true;
     return http::Action::kContinue;
 }
 
 http::Action HttpSession::onResponseBody(std::string_view decoded) {
     bytes_sent_ += decoded.size();
-    writeBody(*client_, response_framing_, decoded);
+    writeBody(*client_, response_framing_, decoded, takeResponseHead());
     if (client_->pendingBytes() > kHighWater) {
         if (upstream_) upstream_->stopReading();
         return http::Action::kPause;
@@ -309,20 +309,39 @@ http::Action HttpSession::onResponseBody(std::string_view decoded) {
 }
 
 void HttpSession::onResponseComplete() {
-    if (response_framing_ == http::BodyFraming::kChunked) client_->write("0\r\n\r\n");
+    const std::string_view head = takeResponseHead();
+    if (response_framing_ == http::BodyFraming::kChunked) {
+        client_->write(head, "0\r\n\r\n");
+    } else if (!head.empty()) {
+        client_->write(head);
+    }
     response_complete_ = true;  // finishExchange() runs once the parser has returned
 }
 
 void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
-                            std::string_view data) {
-    if (data.empty()) return;
+                            std::string_view data, std::string_view prefix) {
+    if (data.empty()) {
+        if (!prefix.empty()) to.write(prefix);
+        return;
+    }
     if (framing == http::BodyFraming::kChunked) {
         char size_line[24];
         int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-        to.write(std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
+        to.write(prefix, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
     } else {
-        to.write(data);
+        to.write(prefix, data);
     }
+}
+
+std::string_view HttpSession::takeResponseHead() {
+    if (!response_head_pending_) return {};
+    response_head_pending_ = false;
+    return response_head_;
+}
+
+void HttpSession::flushResponseHead() {
+    const std::string_view head = takeResponseHead();
+    if (!head.empty() && client_) client_->write(head);
 }
 
 void HttpSession::finishExchange() {
@@ -353,8 +372,7 @@ void HttpSession::releaseUpstream(bool reusable) {
     }
     // The next response may come over another connection: start from a clean parser, still
     // expecting the answer to the current request (HEAD framing).
-    response_parser_.~ResponseParser();
-    new (&response_parser_) http::ResponseParser(*this);
+    response_parser_.reset();
     response_parser_.setRequestMethod(request_parser_.head().method);
 }
 
