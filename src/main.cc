@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "config/config_loader.h"
+#include "proxy/http/access_log.h"
 #include "server/server.h"
 
 namespace {
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
     std::string error;
     if (!sluice::log::setTarget(config.log.error_log, &error)) {
         std::fprintf(stderr, "sluice: error_log %s\n", error.c_str());
+        return 1;
+    }
+    if (!sluice::proxy::accessLog().open(config.log, &error)) {
+        std::fprintf(stderr, "sluice: access_log %s\n", error.c_str());
         return 1;
     }
     sluice::server::Server server(std::move(config));

@@ -1,5 +1,6 @@
 #include "config/address_resolver.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 
@@ -45,6 +46,24 @@ std::optional<Address> parseAddress(std::string_view text, std::string* error) {
 }
 
 bool AddressResolver::resolve(Address* address, std::string* error) {
+    // IP literals need no resolver (and a config of a thousand servers must not wait on
+    // getaddrinfo a thousand times).
+    sockaddr_in in4{};
+    sockaddr_in6 in6{};
+    if (inet_pton(AF_INET, address->host.c_str(), &in4.sin_addr) == 1) {
+        in4.sin_family = AF_INET;
+        in4.sin_port = htons(address->port);
+        std::memcpy(&address->sockaddr, &in4, sizeof in4);
+        address->sockaddr_len = sizeof in4;
+        return true;
+    }
+    if (inet_pton(AF_INET6, address->host.c_str(), &in6.sin6_addr) == 1) {
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(address->port);
+        std::memcpy(&address->sockaddr, &in6, sizeof in6);
+        address->sockaddr_len = sizeof in6;
+        return true;
+    }
     const std::string key = address->host + "|" + std::to_string(address->port);
     auto it = cache_.find(key);
     if (it == cache_.end()) {

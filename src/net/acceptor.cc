@@ -1,5 +1,6 @@
 #include "net/acceptor.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,6 +21,19 @@ constexpr uint64_t kCapRetryMs = 20;    // at max_connections
 constexpr uint64_t kEmfileRetryMs = 100;
 
 }  // namespace
+
+std::string bindKey(const config::Address& address) {
+    char ip[INET6_ADDRSTRLEN] = {0};
+    const auto* sa = reinterpret_cast<const sockaddr*>(&address.sockaddr);
+    if (sa->sa_family == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address.sockaddr);
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        return "[" + std::string(ip) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(&address.sockaddr);
+    inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
+    return std::string(ip) + ":" + std::to_string(ntohs(in4->sin_port));
+}
 
 int openListenSocket(const config::Address& address, std::string* error) {
     const auto* sa = reinterpret_cast<const sockaddr*>(&address.sockaddr);

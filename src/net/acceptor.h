@@ -22,6 +22,9 @@ public:
     virtual void onAccept(int fd) = 0;
 };
 
+// Identity of a listening socket across reloads: the resolved "ip:port" ("[v6]:port").
+std::string bindKey(const config::Address& address);
+
 // Creates, binds and listens a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT.
 // Returns the fd, or -1 with `error` set.
 int openListenSocket(const config::Address& address, std::string* error);

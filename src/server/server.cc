@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "net/acceptor.h"
+#include "proxy/http/access_log.h"
 
 namespace sluice::server {
 
@@ -17,31 +18,14 @@ Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))) {}
 
 Server::~Server() {
+    control_.reset();
+    health_.reset();  // health: close its handles before the final loop turn below
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     shutdown_timer_.reset();
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
-}
-
-bool Server::openListeners(unsigned workers, std::vector<std::vector<int>>& fds_per_worker) {
-    fds_per_worker.assign(workers, {});
-    for (const auto& listener : config_->listeners) {
-        for (unsigned w = 0; w < workers; ++w) {
-            std::string error;
-            int fd = net::openListenSocket(listener.bind, &error);
-            if (fd < 0) {
-                LOG_ERROR("listener %s: %s", listener.name.c_str(), error.c_str());
-                for (auto& fds : fds_per_worker) {
-                    for (int open_fd : fds) ::close(open_fd);
-                }
-                return false;
-            }
-            fds_per_worker[w].push_back(fd);
-        }
-    }
-    return true;
 }
 
 bool Server::dropPrivileges() {
@@ -64,7 +48,8 @@ bool Server::dropPrivileges() {
         }
         if (global.group.empty()) gid = pw->pw_gid;
         if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
-            LOG_ERROR("cannot drop privileges to %s: %s", global.user.c_str(), std::strerror(errno));
+            LOG_ERROR("cannot drop privileges to %s: %s", global.user.c_str(),
+                      std::strerror(errno));
             return false;
         }
     } else if (setgroups(0, nullptr) != 0 || setgid(gid) != 0) {
@@ -76,26 +61,51 @@ bool Server::dropPrivileges() {
 
 int Server::run() {
     std::signal(SIGPIPE, SIG_IGN);
-    unsigned workers = config_->global.workers;
-    if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+    worker_count_ = config_->global.workers;
+    if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
+    config_path_ = config_->path;
+    file_config_ = config_;
+    loadRuntimeState();
+    {
+        std::vector<std::string> notes;
+        config_ = withRuntimeServers(*file_config_, &notes);
+        for (const auto& note : notes) LOG_WARN("state_file: %s", note.c_str());
+    }
 
-    snapshot_ = routing::buildSnapshot(config_, 1, registry_);
-    std::vector<std::vector<int>> fds;
-    if (!openListeners(workers, fds)) return 1;
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_);
+    applyOverrides();
+    std::vector<config::Address> binds;
+    for (const auto& listener : config_->listeners) binds.push_back(listener.bind);
+    std::vector<std::vector<ListenerSocket>> sockets;
+    std::string error;
+    if (!openSockets(binds, sockets, &error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
+    for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
     if (!dropPrivileges()) return 1;
 
-    installSignals();
-    for (unsigned w = 0; w < workers; ++w) {
-        workers_.push_back(std::make_unique<Worker>(w, counters_, config_->global.max_connections,
-                                                    snapshot_, std::move(fds[w])));
+    control_ = std::make_unique<control::ControlServer>(loop_.raw(), *this);
+    if (!control_->listen(config_->global.control_socket, config_->global.control_socket_mode,
+                          &error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
     }
-    running_workers_ = workers;
+    installSignals();
+    for (unsigned w = 0; w < worker_count_; ++w) {
+        workers_.push_back(std::make_unique<Worker>(w, counters_, config_->global.max_connections,
+                                                    snapshot_, std::move(sockets[w])));
+    }
+    // health: active checks on this (main) loop; servers present at start begin up.
+    health_ = std::make_unique<health::HealthChecker>(loop_.raw());
+    health_->update(snapshot_, true);
+    running_workers_ = worker_count_;
     for (auto& worker : workers_) {
         worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
     }
     LOG_INFO("sluice started: %zu listeners, %zu pools, %zu servers, %u workers, pid %d",
-             config_->listeners.size(), config_->pools.size(), config_->serverCount(), workers,
-             static_cast<int>(getpid()));
+             config_->listeners.size(), config_->pools.size(), config_->serverCount(),
+             worker_count_, static_cast<int>(getpid()));
     for (const auto& listener : config_->listeners) {
         LOG_INFO("listener %s: %s on %s", listener.name.c_str(),
                  listener.mode == config::ListenerMode::kHttp ? "http" : "tcp",
@@ -132,12 +142,26 @@ void Server::onSignal(int signum) {
         case SIGINT:
             beginShutdown("SIGINT");
             break;
-        case SIGHUP:
-            LOG_WARN("SIGHUP: configuration reload is not available in this build; ignoring");
+        case SIGHUP: {
+            ReloadOutcome outcome = reload();
+            if (outcome.ok) {
+                LOG_INFO("SIGHUP: configuration reloaded, generation %llu",
+                         static_cast<unsigned long long>(outcome.generation));
+            } else {
+                for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
+                LOG_ERROR(
+                    "SIGHUP: configuration not reloaded (%zu errors); still serving "
+                    "generation %llu",
+                    outcome.errors.size(), static_cast<unsigned long long>(generation_));
+            }
             break;
+        }
         case SIGUSR1: {
             std::string error;
             if (!log::reopen(&error)) LOG_ERROR("reopening error log: %s", error.c_str());
+            if (!proxy::accessLog().reopen(&error)) {
+                LOG_ERROR("reopening access log: %s", error.c_str());
+            }
             LOG_INFO("SIGUSR1: log files reopened");
             break;
         }
@@ -153,6 +177,8 @@ void Server::beginShutdown(const char* why) {
         return;
     }
     shutting_down_ = true;
+    if (control_) control_->close();  // the main loop must be able to run dry
+    if (health_) health_->stop();     // health: no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
     LOG_INFO("%s: graceful stop, draining for up to %llums", why,
              static_cast<unsigned long long>(timeout));

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <set>
+
 #include "base/log.h"
 #include "net/tcp_connection.h"
 #include "proxy/http/http_session.h"
@@ -10,37 +12,39 @@
 namespace sluice::server {
 
 class Worker::ListenerPort final : public net::AcceptHandler {
-public:
-    ListenerPort(Worker& worker, size_t listener, int fd)
-        : worker_(worker), listener_(listener), acceptor_(worker.loop_->raw(), fd, *this) {}
+  public:
+    ListenerPort(Worker& worker, std::string key, int fd)
+        : worker_(worker), key_(std::move(key)), acceptor_(worker.loop_->raw(), fd, *this) {}
 
     bool canAccept() override {
         return static_cast<uint64_t>(worker_.counters_.open_connections.load(
                    std::memory_order_relaxed)) < worker_.max_connections_;
     }
-    void onAccept(int fd) override { worker_.accept(listener_, fd); }
+    void onAccept(int fd) override { worker_.accept(key_, fd); }
 
-private:
+  private:
     Worker& worker_;
-    size_t listener_;
+    std::string key_;
     net::Acceptor acceptor_;
 };
 
 Worker::Worker(unsigned index, proxy::ProcessCounters& counters, uint64_t max_connections,
-               std::shared_ptr<const routing::Snapshot> snapshot, std::vector<int> listen_fds)
+               std::shared_ptr<const routing::Snapshot> snapshot,
+               std::vector<ListenerSocket> sockets)
     : index_(index),
       counters_(counters),
       max_connections_(max_connections),
-      pending_fds_(std::move(listen_fds)),
+      pending_sockets_(std::move(sockets)),
       loop_(std::make_unique<loop::EventLoop>()),
-      ctx_(std::make_unique<proxy::ProxyContext>(loop_->raw(), counters)) {
+      ctx_(std::make_unique<proxy::ProxyContext>(loop_->raw(), counters)),
+      generation_seed_(0x9e3779b97f4a7c15ULL * (index + 1)) {
     ctx_->adopt(std::make_shared<proxy::WorkerSnapshot>(loop_->raw(), std::move(snapshot),
-                                                        0x9e3779b9u * (index + 1)));
+                                                        generation_seed_));
 }
 
 Worker::~Worker() {
     join();
-    for (int fd : pending_fds_) ::close(fd);
+    for (const auto& socket : pending_sockets_) ::close(socket.fd);
 }
 
 void Worker::start(std::function<void()> on_exit) {
@@ -53,16 +57,39 @@ void Worker::join() {
 }
 
 void Worker::run() {
-    for (size_t i = 0; i < pending_fds_.size(); ++i) {
-        ports_.push_back(std::make_unique<ListenerPort>(*this, i, pending_fds_[i]));
-    }
-    pending_fds_.clear();
+    for (const auto& socket : pending_sockets_) openPort(socket);
+    pending_sockets_.clear();
     loop_->run();
     // Loop ran dry: every session and listener is gone.
     ctx_.reset();
     loop_->closeQueue();
     loop_->run();  // close callbacks
     if (on_exit_) on_exit_();
+}
+
+void Worker::openPort(const ListenerSocket& socket) {
+    ports_[socket.key] = std::make_unique<ListenerPort>(*this, socket.key, socket.fd);
+}
+
+void Worker::adopt(std::shared_ptr<const routing::Snapshot> snapshot,
+                   std::vector<ListenerSocket> added, std::vector<std::string> removed) {
+    loop_->post([this, snapshot = std::move(snapshot), added = std::move(added),
+                 removed = std::move(removed)]() mutable {
+        if (ctx_->draining()) {
+            for (const auto& socket : added) ::close(socket.fd);
+            return;
+        }
+        generation_seed_ += 0x632be59bd9b4e019ULL;
+        ctx_->adopt(
+            std::make_shared<proxy::WorkerSnapshot>(loop_->raw(), snapshot, generation_seed_));
+        for (const auto& key : removed) ports_.erase(key);
+        for (const auto& socket : added) openPort(socket);
+        std::set<const upstream::ServerState*> servers;
+        for (const auto& pool : snapshot->pools) {
+            for (const auto& server : pool->servers) servers.insert(server.state.get());
+        }
+        ctx_->connectionPool().retainOnly(servers);
+    });
 }
 
 void Worker::stop() {
@@ -79,16 +106,22 @@ void Worker::abort() {
     });
 }
 
-void Worker::accept(size_t listener, int fd) {
+void Worker::accept(const std::string& key, int fd) {
     net::TcpConnection* conn = net::TcpConnection::adopt(loop_->raw(), fd);
     if (!conn) return;
     counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-    const auto& config = *ctx_->current()->snapshot->config;
-    if (config.listeners[listener].mode == config::ListenerMode::kTcp) {
-        proxy::TcpSession::start(*ctx_, conn, listener);
-    } else {
-        proxy::HttpSession::start(*ctx_, conn, listener);
+    // The listener behind this socket in the current generation (its mode may have changed).
+    const auto& listeners = ctx_->current()->snapshot->config->listeners;
+    for (size_t i = 0; i < listeners.size(); ++i) {
+        if (net::bindKey(listeners[i].bind) != key) continue;
+        if (listeners[i].mode == config::ListenerMode::kTcp) {
+            proxy::TcpSession::start(*ctx_, conn, i);
+        } else {
+            proxy::HttpSession::start(*ctx_, conn, i);
+        }
+        return;
     }
+    conn->destroy();  // the socket's listener was removed a moment ago
 }
 
 }  // namespace sluice::server

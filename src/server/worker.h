@@ -4,7 +4,9 @@
 // to it only by post() (snapshots in, stop requests in) and shared atomics.
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,39 +16,50 @@
 
 namespace sluice::server {
 
+// A listening socket for one worker, identified by its bind key (net::bindKey).
+struct ListenerSocket {
+    std::string key;
+    int fd = -1;
+};
+
 class Worker {
-public:
-    // `listen_fds[i]` is this worker's socket for listener i of `snapshot`.
+  public:
     Worker(unsigned index, proxy::ProcessCounters& counters, uint64_t max_connections,
-           std::shared_ptr<const routing::Snapshot> snapshot, std::vector<int> listen_fds);
+           std::shared_ptr<const routing::Snapshot> snapshot, std::vector<ListenerSocket> sockets);
     ~Worker();  // joins
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
     // Starts the thread; `on_exit` runs on the worker thread when its loop has finished.
     void start(std::function<void()> on_exit);
+    // New configuration generation: sessions started from now on use `snapshot` (keep-alive
+    // clients at their next request); `added` sockets start accepting, `removed` ones close.
+    // Idle upstream connections to servers no longer in the snapshot are closed.
+    void adopt(std::shared_ptr<const routing::Snapshot> snapshot, std::vector<ListenerSocket> added,
+               std::vector<std::string> removed);
     // Graceful stop: close listeners, let sessions finish (keep-alive ends).
     void stop();
     // Close every remaining session now (shutdown_timeout expired).
     void abort();
     void join();
-    // Open client connections of this worker (approximate, read from another thread).
     unsigned index() const { return index_; }
 
-private:
+  private:
     class ListenerPort;  // one listener's acceptor + its accept handler
     void run();
-    void accept(size_t listener, int fd);
+    void openPort(const ListenerSocket& socket);
+    void accept(const std::string& key, int fd);
 
     unsigned index_;
     proxy::ProcessCounters& counters_;
     uint64_t max_connections_;
-    std::vector<int> pending_fds_;  // adopted on the worker thread at start
+    std::vector<ListenerSocket> pending_sockets_;  // adopted on the worker thread at start
     std::unique_ptr<loop::EventLoop> loop_;
     std::unique_ptr<proxy::ProxyContext> ctx_;
-    std::vector<std::unique_ptr<ListenerPort>> ports_;
+    std::map<std::string, std::unique_ptr<ListenerPort>> ports_;  // by bind key
     std::thread thread_;
     std::function<void()> on_exit_;
+    uint64_t generation_seed_;
 };
 
 }  // namespace sluice::server

@@ -44,6 +44,17 @@ void ConnectionPool::closeAll() {
     sweeper_.stop();
 }
 
+void ConnectionPool::retainOnly(const std::set<const ServerState*>& servers) {
+    for (auto it = idle_.begin(); it != idle_.end();) {
+        if (servers.count(it->first)) {
+            ++it;
+            continue;
+        }
+        for (auto& idle : it->second) idle.conn->destroy();
+        it = idle_.erase(it);
+    }
+}
+
 size_t ConnectionPool::idleCount() const {
     size_t n = 0;
     for (const auto& [server, list] : idle_) n += list.size();

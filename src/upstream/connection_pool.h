@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -28,6 +29,8 @@ class ConnectionPool : private net::ConnectionHandler {
     void put(const ServerState* server, net::TcpConnection* conn, uint64_t idle_timeout_ms,
              unsigned keepalive);
     void closeAll();
+    // Closes idle connections to servers not in `servers` (removed by a reload).
+    void retainOnly(const std::set<const ServerState*>& servers);
     size_t idleCount() const;
 
   private:

@@ -1,6 +1,7 @@
 #pragma once
 // An immutable pool of servers as of one configuration snapshot. Shared by all workers.
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@ namespace sluice::upstream {
 struct Pool {
     config::PoolConfig config;  // settings (its `servers` mirror `servers` below)
     std::vector<Server> servers;
+    // Requests waiting in this pool's queues, all workers (for `show pools`).
+    mutable std::atomic<int64_t> queued{0};
 
     const std::string& name() const { return config.name; }
 };

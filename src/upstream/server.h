@@ -26,6 +26,18 @@ struct ServerState {
     std::atomic<uint64_t> failures{0};
     std::atomic<uint32_t> consecutive_failures{0};  // passive health: reset by a success
     std::atomic<uint64_t> ejections{0};
+    // Time to first response byte (HTTP), for `show stats`.
+    std::atomic<uint64_t> latency_count{0};
+    std::atomic<uint64_t> latency_sum_ms{0};
+    std::atomic<uint64_t> latency_max_ms{0};
+
+    void recordLatency(uint64_t ms) {
+        latency_count.fetch_add(1, std::memory_order_relaxed);
+        latency_sum_ms.fetch_add(ms, std::memory_order_relaxed);
+        uint64_t max = latency_max_ms.load(std::memory_order_relaxed);
+        while (ms > max && !latency_max_ms.compare_exchange_weak(max, ms)) {
+        }
+    }
 
     // Admin ready, healthy, not ejected.
     bool available(uint64_t now_ms) const {

@@ -122,6 +122,7 @@ void ServerSelector::enqueue(SlotWaiter& waiter, uint64_t now_ms) {
         queue_head_ = &waiter;
     queue_tail_ = &waiter;
     ++queue_size_;
+    pool_->queued.fetch_add(1, std::memory_order_relaxed);
     if (!queue_timer_.active()) queue_timer_.start(kQueuePollMs, kQueuePollMs);
 }
 
@@ -138,6 +139,7 @@ void ServerSelector::dequeue(SlotWaiter& waiter) {
     waiter.prev_ = waiter.next_ = nullptr;
     waiter.queued_ = false;
     --queue_size_;
+    pool_->queued.fetch_sub(1, std::memory_order_relaxed);
     if (!queue_head_) queue_timer_.stop();
 }
 
@@ -158,6 +160,7 @@ void ServerSelector::dispatchQueue() {
                 queue_tail_ = head;
             queue_head_ = head;
             ++queue_size_;
+            pool_->queued.fetch_add(1, std::memory_order_relaxed);
             if (!queue_timer_.active()) queue_timer_.start(kQueuePollMs, kQueuePollMs);
             break;
         }

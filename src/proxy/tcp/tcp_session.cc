@@ -29,7 +29,7 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
 
 TcpSession::~TcpSession() { ctx_.remove(*this); }
 
-void TcpSession::connectNext(bool from_queue) {
+bool TcpSession::connectNext(bool from_queue) {
     const uint64_t now = ctx_.now();
     upstream::Selection sel;
     if (selector_ && attempts_ <= selector_->pool().config.retries &&
@@ -38,17 +38,15 @@ void TcpSession::connectNext(bool from_queue) {
         sel = selector_->acquire(tried_, client_->peerAddress(), now);
     }
     if (sel.kind == upstream::Selection::kFull) {
-        waiting_ = true;
         if (!from_queue) selector_->enqueue(*this, now);
-        return;
+        return true;
     }
-    waiting_ = false;
     if (sel.kind == upstream::Selection::kNone) {
         // No server (left): for TCP the only answer is to close.
         LOG_DEBUG("tcp %s: no upstream server available for %s", listener_.name.c_str(),
                   client_->peerAddress().c_str());
         finish();
-        return;
+        return false;
     }
     ++attempts_;
     tried_.add(static_cast<size_t>(sel.index));
@@ -59,20 +57,16 @@ void TcpSession::connectNext(bool from_queue) {
     if (!upstream_) {
         selector_->reportFailure(server_, now, "connect failed");
         releaseServer();
-        connectNext();
-        return;
+        return connectNext();
     }
     connect_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
+    return false;
 }
 
-bool TcpSession::onSlotMaybeFree() {
-    connectNext(/*from_queue=*/true);
-    return !waiting_;
-}
+bool TcpSession::onSlotMaybeFree() { return !connectNext(/*from_queue=*/true); }
 
 void TcpSession::onQueueTimeout() {
     LOG_DEBUG("tcp %s: queue timeout", listener_.name.c_str());
-    waiting_ = false;
     finish();
 }
 

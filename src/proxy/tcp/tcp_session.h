@@ -31,7 +31,8 @@ class TcpSession final : public Session,
     ~TcpSession() override;
 
     // Picks the next server and connects; queues when every available server is at its cap.
-    void connectNext(bool from_queue = false);
+    // Returns true while waiting in the queue; false otherwise (the session may be gone).
+    bool connectNext(bool from_queue = false);
     bool onSlotMaybeFree() override;
     void onQueueTimeout() override;
     void onConnected(net::TcpConnection& conn) override;
@@ -63,7 +64,6 @@ class TcpSession final : public Session,
     bool client_eof_ = false;
     bool upstream_eof_ = false;
     bool finished_ = false;
-    bool waiting_ = false;  // in the pool's queue
 };
 
 }  // namespace sluice::proxy

@@ -1,0 +1,32 @@
+#include "config/control_socket_lookup.h"
+
+#include <exception>
+#include <fstream>
+#include <sstream>
+#include <toml.hpp>
+
+namespace sluice::config {
+
+std::string controlSocketFromFile(const std::string& path) {
+    // Read first: toml11 sizes its buffer with tellg(), which is -1 for a directory.
+    std::ifstream file(path, std::ios::binary);
+    std::ostringstream text;
+    if (file) text << file.rdbuf();
+    if (!file || file.bad()) return "";
+    try {
+        std::istringstream in(text.str());
+        const toml::value root = toml::parse(in, path);
+        if (!root.is_table()) return "";
+        const auto& table = root.as_table();
+        const auto global = table.find("global");
+        if (global == table.end() || !global->second.is_table()) return "";
+        const auto& global_table = global->second.as_table();
+        const auto socket = global_table.find("control_socket");
+        if (socket == global_table.end() || !socket->second.is_string()) return "";
+        return socket->second.as_string().str;
+    } catch (const std::exception&) {  // toml11 throws on syntax errors
+        return "";
+    }
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,100 @@
+#pragma once
+// The control socket (shared/design/control.md "Control socket protocol"): a unix stream socket,
+// one command per connection. The client writes one line of at most kMaxCommandBytes including
+// its "\n"; the server runs the command on the loop thread and writes the reply, then closes.
+//
+// - Lines longer than kMaxCommandBytes get "error: command longer than 4096 bytes".
+// - An empty (or all-blank) line gets "error: empty command; try \"help\"".
+// - End of input before the "\n" gets "error: command must end with a newline" and nothing runs
+//   (a client that died mid-line must not run a truncated command).
+// - A client that has not sent a complete line within the idle timeout (5 s) is closed silently;
+//   the same timeout bounds writing the reply to a client that does not read.
+// - Bytes after the first "\n" are ignored. A trailing "\r" is ignored (`nc -C`).
+// - At most kMaxControlClients connections are served at once; beyond that a connection gets
+//   "error: too many control connections" at once.
+//
+// Runs on the main (control) thread's loop, never on a worker loop, so a slow command cannot block
+// the data plane. Not thread-safe. The process must ignore SIGPIPE (sluice's main does): a client
+// that disconnects before its reply is written would otherwise kill it.
+
+#include <sys/types.h>
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace sluice::control {
+
+inline constexpr size_t kMaxCommandBytes = 4096;  // including the "\n"
+inline constexpr uint64_t kDefaultIdleTimeoutMs = 5000;
+inline constexpr size_t kMaxControlClients = 64;
+
+class CommandHandler {
+  public:
+    virtual ~CommandHandler() = default;
+    // `args` are the whitespace-separated tokens without a trailing "--json" (never empty);
+    // returns the full reply text (the server appends "\n" if missing). A reply beginning with
+    // "error: " is an error. Runs on the loop thread; may take a while (reload). May call
+    // ControlServer::close() (the reply to this command is still delivered) but must not destroy
+    // the ControlServer. An exception escaping it is logged and answered with
+    // "error: internal error: WHAT".
+    virtual std::string execute(const std::vector<std::string>& args, bool json) = 0;
+};
+
+class ControlServer {
+  public:
+    // `loop` and `handler` must outlive this object. `idle_timeout_ms` is the time a client has to
+    // send its command line (and, separately, to take the reply).
+    ControlServer(uv_loop_t* loop, CommandHandler& handler,
+                  uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs);
+    // Closes the listening socket and all client connections, unlinks the socket file. The loop
+    // must run afterwards (or be closed with uv_run until no handles remain) to free the handles.
+    ~ControlServer();
+    ControlServer(const ControlServer&) = delete;
+    ControlServer& operator=(const ControlServer&) = delete;
+
+    // Creates the socket at `path` and listens on it; chmod()s it to `mode` (e.g. 0660) before
+    // accepting anything, independent of the umask. A stale socket file (nobody answering) is
+    // replaced; fails if another process answers on it, if `path` exists and is not a socket, if
+    // its directory does not exist (not created), or if the path is too long for a unix socket.
+    // On failure returns false, fills *error ("cannot create control socket PATH: ...") and
+    // leaves nothing behind. Fails if already listening.
+    bool listen(const std::string& path, unsigned mode, std::string* error);
+
+    // Stops listening, unlinks the socket file (only if it is still the one this server created)
+    // and closes all client connections, except that a command being executed still gets its
+    // reply. Idempotent; listen() may be called again afterwards.
+    void close();
+
+    bool listening() const { return listener_ != nullptr; }
+    const std::string& path() const { return path_; }
+    // Client connections currently open (being read, executed or answered).
+    size_t clientCount() const { return clients_.size(); }
+
+  private:
+    class Client;
+
+    static void onConnection(uv_stream_t* server, int status);
+    void acceptClient();
+    void forget(Client* client) { clients_.erase(client); }
+    void unlinkSocketFile();
+
+    uv_loop_t* loop_;
+    CommandHandler& handler_;
+    uint64_t idle_timeout_ms_;
+    uv_pipe_t* listener_ = nullptr;  // owned; freed in its close callback
+    std::string path_;
+    dev_t socket_dev_ = 0;
+    ino_t socket_ino_ = 0;
+    std::unordered_set<Client*> clients_;  // each frees itself in its close callback
+};
+
+// Splits a command line into tokens separated by spaces, tabs or "\r" (no quoting). A last token
+// "--json" is removed and sets *json (else *json = false); any other "--json" stays a token.
+std::vector<std::string> tokenize(std::string_view line, bool* json);
+
+}  // namespace sluice::control
