@@ -108,8 +108,10 @@ void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
         upstream_timer_.start(
             static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
     }
-    // Inside onRequestHead the parser simply continues; anywhere else it sits paused.
-    if (!in_head_callback_) resumeRequest();
+    // The request parser sits paused unless we are inside onRequestHead (it just continues).
+    // Resume it only for the rest of this request's body: once the request is complete, bytes
+    // after it are a pipelined next request, which waits until this response is done.
+    if (!in_head_callback_ && !request_complete_) resumeRequest();
 }
 
 void HttpSession::releaseServer() {
