@@ -79,6 +79,16 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     r.reportUnknownKeys();
 }
 
+namespace {
+// Visible ASCII only: the value is written into an HTTP request line or header.
+bool printableNoSpace(const std::string& text) {
+    for (unsigned char c : text) {
+        if (c <= 0x20 || c >= 0x7f) return false;
+    }
+    return true;
+}
+}  // namespace
+
 void ConfigReader::readHealthCheck(const toml::value& table, HealthCheckConfig* check) {
     TableReader r(table, "pool.health_check", "[pool.health_check]", diags_);
     r.readEnum("type", &check->type,
@@ -87,11 +97,20 @@ void ConfigReader::readHealthCheck(const toml::value& table, HealthCheckConfig* 
         const std::string& text = path->as_string().str;
         if (text.empty() || text.front() != '/') {
             r.error(*path, "path", "must start with '/'");
+        } else if (!printableNoSpace(text)) {
+            r.error(*path, "path", "must not contain spaces or control characters");
         } else {
             check->path = text;
         }
     }
-    r.readString("host", &check->host);
+    if (const toml::value* host = r.findString("host")) {
+        // Goes verbatim into the check's Host header.
+        if (!printableNoSpace(host->as_string().str)) {
+            r.error(*host, "host", "must not contain spaces or control characters");
+        } else {
+            check->host = host->as_string().str;
+        }
+    }
     if (const toml::value* expect = r.findString("expect_status")) {
         std::string why;
         if (auto ranges = parseStatusRanges(expect->as_string().str, &why)) {

@@ -49,7 +49,8 @@ class TcpConnection {
     bool reading() const { return reading_; }
 
     // Queues bytes (several slices written as one vectored write). Returns false when the
-    // connection is already broken (the error was or will be reported through onError).
+    // connection is broken; the caller must treat that as the end of the connection (a hard
+    // error of the immediate send is not also reported through onError).
     bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
                std::string_view d = {});
     size_t pendingBytes() const { return pending_.size() + writing_.size(); }

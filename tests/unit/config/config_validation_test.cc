@@ -357,6 +357,15 @@ TEST(ConfigValidation, RejectsBadHashKey) {
     EXPECT_EQ(errorsOf(withPoolKeys("hash_key = \"ip\"\n")).size(), 1u);
 }
 
+TEST(ConfigValidation, RejectsHealthCheckPathOrHostThatWouldBreakTheRequest) {
+    EXPECT_TRUE(testing::hasErrorContaining(
+        errorsOf(withPoolKeys("[pool.health_check]\npath = \"/a b\"\n")),
+        "pool.health_check.path: must not contain spaces or control characters"));
+    EXPECT_TRUE(testing::hasErrorContaining(
+        errorsOf(withPoolKeys("[pool.health_check]\nhost = \"a\\r\\nX: y\"\n")),
+        "pool.health_check.host: must not contain spaces or control characters"));
+}
+
 TEST(ConfigValidation, RejectsBadExpectStatus) {
     const auto errors = errorsOf(withPoolKeys("[pool.health_check]\nexpect_status = \"2xx\"\n"));
     EXPECT_TRUE(testing::hasErrorContaining(
