@@ -2,21 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <variant>
-
 #include "config/config_loader.h"
+#include "unit/config/config_test_support.h"
 
 namespace sluice::config {
 namespace {
 
-Config load(const std::string& text) {
-    auto result = loadConfigFromString(text, "t.toml");
-    if (auto* errors = std::get_if<ConfigErrors>(&result)) {
-        for (const auto& m : errors->messages) ADD_FAILURE() << m;
-        return {};
-    }
-    return std::get<Config>(result);
-}
+using testing::loadOk;
 
 const char* kBase = R"([[listener]]
 name = "web"
@@ -33,7 +25,7 @@ name = "app"
 )";
 
 TEST(ConfigDiff, SameConfigHasNoChanges) {
-    EXPECT_TRUE(diffConfigs(load(kBase), load(kBase)).empty());
+    EXPECT_TRUE(diffConfigs(loadOk(kBase), loadOk(kBase)).empty());
 }
 
 TEST(ConfigDiff, ReportsServersAddedRemovedAndChanged) {
@@ -51,7 +43,7 @@ name = "app"
   name = "c"
   address = "127.0.0.1:9003"
 )";
-    ConfigDiff d = diffConfigs(load(kBase), load(after));
+    ConfigDiff d = diffConfigs(loadOk(kBase), loadOk(after));
     EXPECT_EQ(d.servers_added, std::vector<std::string>{"app/c"});
     EXPECT_EQ(d.servers_removed, std::vector<std::string>{"app/b"});
     EXPECT_EQ(d.servers_changed, std::vector<std::string>{"app/a"});
@@ -70,7 +62,7 @@ pool = "api"
     // The algorithm of "app" changes too.
     after.replace(after.find("name = \"app\"\n  [[pool.server]]"), 13,
                   "name = \"app\"\nalgorithm = \"least_conn\"\n");
-    ConfigDiff d = diffConfigs(load(kBase), load(after));
+    ConfigDiff d = diffConfigs(loadOk(kBase), loadOk(after));
     EXPECT_EQ(d.pools_added, std::vector<std::string>{"api"});
     EXPECT_EQ(d.pools_changed, std::vector<std::string>{"app"});
     EXPECT_EQ(d.listeners_added, std::vector<std::string>{"api"});
