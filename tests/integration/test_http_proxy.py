@@ -128,6 +128,32 @@ class HttpProxyTest(SluiceTestCase):
             # Killed before any response byte: a clean 502, never a 200.
             self.assertEqual(status, 502)
 
+    def test_http10_client_gets_an_unchunked_response_and_a_close(self):
+        backends = self.start_backends(1)
+        port = self.start_proxy([backends[0].port])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /bytes/70000?chunked=1 HTTP/1.0\r\nHost: x\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break  # close-delimited: the proxy closes after the body
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+        self.assertNotIn(b"transfer-encoding", head.lower())
+        self.assertEqual(body, bytes(i % 256 for i in range(70000)))
+
+    def test_client_body_timeout_gives_408(self):
+        backends = self.start_backends(1)
+        port = self.start_proxy([backends[0].port], listener_extra='client_body_timeout = "500ms"')
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+            start = time.monotonic()
+            status, headers, body, _ = read_response(s)
+        self.assertEqual(status, 408)
+        self.assertLess(time.monotonic() - start, 5)
+
     def test_empty_pool_gives_503_with_retry_after(self):
         port = free_port()
         config = sluice_config(

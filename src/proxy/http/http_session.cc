@@ -194,6 +194,10 @@ void HttpSession::pumpClient(bool always_feed) {
     }
     if (client_in_.empty() && state_ != State::kQueued && state_ != State::kConnecting &&
         state_ != State::kClosing && !(state_ == State::kExchange && request_complete_)) {
+        if (state_ == State::kExchange && !client_->reading()) {
+            // Reading resumes after our own pause: the client's body clock restarts.
+            client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
+        }
         client_->startReading();
     }
 }
@@ -229,7 +233,12 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     ++requests_on_connection_;
     ctx_.counters().requests.fetch_add(1, std::memory_order_relaxed);
     if (request_start_ms_ == 0) request_start_ms_ = ctx_.now();
-    client_timer_.stop();
+    // The head is in; a body must now keep coming (client_body_timeout between reads).
+    if (head.framing != http::BodyFraming::kNone) {
+        client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
+    } else {
+        client_timer_.stop();
+    }
     client_keep_alive_ = head.keep_alive && !draining_ && !ctx_.draining();
     request_framing_ = head.framing;
 
