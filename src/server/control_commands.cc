@@ -389,6 +389,8 @@ std::string Server::commandServer(const std::vector<std::string>& args) {
         if (!address || !resolver.resolve(&*address, &err)) {
             return error("address \"" + o.address + "\": " + err);
         }
+        // `p` belongs to the snapshot that republish() replaces: read it first.
+        const bool checked = p.config.health_check.has_value();
         deleted_.erase({pool, name});
         runtime_.servers.push_back(o);
         if (!republish(&err)) {
@@ -396,11 +398,11 @@ std::string Server::commandServer(const std::vector<std::string>& args) {
             return error(err);
         }
         saveRuntimeState(&err);
-        const bool checked = p.config.health_check.has_value();
         return "ok: server " + pool + "/" + name + " added" +
                (checked ? "; it joins after its first passing health check\n" : "\n");
     }
     if (!server) return error("no server " + pool + "/" + name);
+    // From here on, `p` and `server` point into the current snapshot: a republish() frees it.
 
     if (verb == "del") {
         control::ServerOverride* o = findOverride(pool, name);
