@@ -19,8 +19,8 @@ void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3
 
 }  // namespace sluice::log
 
-#define SLUICE_LOG(level, ...)                                                  \
-    do {                                                                        \
+#define SLUICE_LOG(level, ...)                                                       \
+    do {                                                                             \
         if (::sluice::log::enabled(level)) ::sluice::log::write(level, __VA_ARGS__); \
     } while (0)
 #define LOG_ERROR(...) SLUICE_LOG(::sluice::log::Level::kError, __VA_ARGS__)

@@ -13,7 +13,7 @@
 namespace sluice::loop {
 
 class EventLoop {
-public:
+  public:
     using Task = std::function<void()>;
 
     EventLoop();
@@ -32,7 +32,7 @@ public:
     // Loop's cached clock in milliseconds (uv_now).
     uint64_t now() const { return uv_now(&loop_); }
 
-private:
+  private:
     static void onAsync(uv_async_t* handle);
     void drain();
 

@@ -10,7 +10,7 @@
 namespace sluice::loop {
 
 class Timer {
-public:
+  public:
     Timer(uv_loop_t* loop, std::function<void()> on_fire);
     ~Timer();
     Timer(const Timer&) = delete;
@@ -20,7 +20,7 @@ public:
     void stop();
     bool active() const;
 
-private:
+  private:
     static void onFire(uv_timer_t* handle);
     uv_timer_t* handle_;
     std::function<void()> on_fire_;

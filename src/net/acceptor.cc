@@ -16,8 +16,8 @@ namespace sluice::net {
 namespace {
 
 constexpr int kBacklog = 4096;
-constexpr int kAcceptBatch = 64;        // accepts per readiness event: fairness between workers
-constexpr uint64_t kCapRetryMs = 20;    // at max_connections
+constexpr int kAcceptBatch = 64;      // accepts per readiness event: fairness between workers
+constexpr uint64_t kCapRetryMs = 20;  // at max_connections
 constexpr uint64_t kEmfileRetryMs = 100;
 
 }  // namespace

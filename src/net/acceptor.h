@@ -14,7 +14,7 @@
 namespace sluice::net {
 
 class AcceptHandler {
-public:
+  public:
     virtual ~AcceptHandler() = default;
     // False while at the connection cap: accepting pauses and is retried shortly.
     virtual bool canAccept() = 0;
@@ -30,7 +30,7 @@ std::string bindKey(const config::Address& address);
 int openListenSocket(const config::Address& address, std::string* error);
 
 class Acceptor {
-public:
+  public:
     // Adopts `fd` (from openListenSocket). Starts accepting at once.
     Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler);
     ~Acceptor();  // closes the socket
@@ -40,7 +40,7 @@ public:
     // Pause for `ms`, then try again (cap reached, EMFILE).
     void pauseFor(uint64_t ms);
 
-private:
+  private:
     static void onReadable(uv_poll_t* handle, int status, int events);
     void acceptSome();
 

@@ -5,7 +5,8 @@
 namespace sluice::routing {
 namespace {
 
-// Host header without port, for matching: "Example.com:8080" -> "Example.com", "[::1]:80" -> "[::1]".
+// Host header without port, for matching: "Example.com:8080" -> "Example.com", "[::1]:80" ->
+// "[::1]".
 std::string_view stripPort(std::string_view host) {
     if (!host.empty() && host.front() == '[') {
         auto end = host.find(']');
@@ -49,7 +50,8 @@ Router::Router(const config::ListenerConfig& listener, const Snapshot& snapshot)
     : default_pool_(listener.pool.empty() ? -1 : snapshot.poolIndex(listener.pool)) {
     for (const auto& route : listener.routes) {
         std::string host;
-        for (char c : route.host) host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        for (char c : route.host)
+            host.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
         routes_.push_back({std::move(host), route.path_prefix, snapshot.poolIndex(route.pool)});
     }
 }
@@ -59,7 +61,8 @@ int Router::route(std::string_view host, std::string_view target) const {
     std::string_view path = pathOf(target);
     for (const auto& r : routes_) {
         if (!hostMatches(r.host, bare_host)) continue;
-        if (!r.path_prefix.empty() && path.substr(0, r.path_prefix.size()) != r.path_prefix) continue;
+        if (!r.path_prefix.empty() && path.substr(0, r.path_prefix.size()) != r.path_prefix)
+            continue;
         return r.pool;
     }
     return default_pool_;

@@ -13,12 +13,12 @@
 namespace sluice::routing {
 
 class Router {
-public:
+  public:
     Router(const config::ListenerConfig& listener, const Snapshot& snapshot);
     // Pool index in the snapshot, or -1 (no route and no default pool: 404).
     int route(std::string_view host, std::string_view target) const;
 
-private:
+  private:
     struct Route {
         std::string host;  // lower-case; "" = any; "*.x" = suffix ".x"
         std::string path_prefix;

@@ -32,15 +32,15 @@ int Snapshot::poolIndex(const std::string& name) const {
 }
 
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              uint64_t generation,
-                                              ServerStateRegistry& registry) {
+                                              uint64_t generation, ServerStateRegistry& registry) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->generation = generation;
     for (const auto& pool_config : config->pools) {
         auto pool = std::make_shared<upstream::Pool>();
         pool->config = pool_config;
         for (const auto& server_config : pool_config.servers) {
-            pool->servers.push_back({server_config, registry.obtain(pool_config.name, server_config)});
+            pool->servers.push_back(
+                {server_config, registry.obtain(pool_config.name, server_config)});
         }
         snapshot->pools.push_back(std::move(pool));
     }

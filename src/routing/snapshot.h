@@ -17,14 +17,14 @@ namespace sluice::routing {
 
 // Main thread only: the ServerState of each pool/name, kept across generations.
 class ServerStateRegistry {
-public:
+  public:
     // The existing state for pool/name, or a fresh one (weight from the config).
     std::shared_ptr<upstream::ServerState> obtain(const std::string& pool,
                                                   const config::ServerConfig& server);
     // Drops states of servers absent from `config`.
     void retainOnly(const config::Config& config);
 
-private:
+  private:
     std::map<std::pair<std::string, std::string>, std::shared_ptr<upstream::ServerState>> states_;
 };
 
@@ -38,7 +38,6 @@ struct Snapshot {
 };
 
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              uint64_t generation,
-                                              ServerStateRegistry& registry);
+                                              uint64_t generation, ServerStateRegistry& registry);
 
 }  // namespace sluice::routing

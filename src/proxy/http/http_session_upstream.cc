@@ -351,7 +351,8 @@ void HttpSession::finishExchange() {
                           upstream_in_.empty() && state_ == State::kExchange;
     if (server_) {
         selector_->observeLatency(server_index_, static_cast<double>(first_byte_ms_), ctx_.now());
-        server_->state->recordLatency(static_cast<uint64_t>(first_byte_ms_ < 0 ? 0 : first_byte_ms_));
+        server_->state->recordLatency(
+            static_cast<uint64_t>(first_byte_ms_ < 0 ? 0 : first_byte_ms_));
     }
     logAccess("ok");
     releaseUpstream(reusable);
