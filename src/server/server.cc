@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -86,8 +87,15 @@ int Server::run() {
     if (!dropPrivileges()) return 1;
 
     control_ = std::make_unique<control::ControlServer>(loop_.raw(), *this);
-    if (!control_->listen(config_->global.control_socket, config_->global.control_socket_mode,
-                          &error)) {
+    const std::string& socket_path = config_->global.control_socket;
+    const std::string socket_dir = socket_path.substr(0, socket_path.rfind('/') + 1);
+    struct stat dir_stat {};
+    if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
+        // No such directory (e.g. /run/sluice outside systemd): serve anyway; SIGHUP still
+        // reloads. Anything else wrong with the socket (another sluice on it) is fatal.
+        LOG_WARN("control socket %s disabled: directory %s does not exist", socket_path.c_str(),
+                 socket_dir.c_str());
+    } else if (!control_->listen(socket_path, config_->global.control_socket_mode, &error)) {
         LOG_ERROR("%s", error.c_str());
         return 1;
     }
