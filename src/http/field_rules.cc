@@ -13,6 +13,18 @@ bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+// ALPHA / DIGIT / "-" / "." / "_" / "~" by table: every request's Host goes through it.
+struct RegNameTable {
+    bool is[256] = {};
+    constexpr RegNameTable() {
+        for (int c = 0; c < 256; ++c) {
+            is[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~';
+        }
+    }
+};
+constexpr RegNameTable kRegNameChar;
+
 // Splits "host[:port]"; false when the shape is wrong (e.g. "[::1" or "a:b:c").
 bool splitAuthority(std::string_view authority, std::string_view& host, std::string_view& port) {
     size_t host_end;
@@ -52,9 +64,7 @@ bool validHost(std::string_view host) {
         return true;
     }
     for (char c : host) {
-        if (!isAlpha(c) && !isDigit(c) && c != '-' && c != '.' && c != '_' && c != '~') {
-            return false;
-        }
+        if (!kRegNameChar.is[static_cast<unsigned char>(c)]) return false;
     }
     return true;
 }
@@ -67,9 +77,11 @@ bool isTokenChar(char c) {
 }
 
 std::string_view trimOws(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
+    size_t begin = 0;
+    size_t end = s.size();
+    while (begin < end && (s[begin] == ' ' || s[begin] == '\t')) ++begin;
+    while (end > begin && (s[end - 1] == ' ' || s[end - 1] == '\t')) --end;
+    return s.substr(begin, end - begin);
 }
 
 bool parseContentLength(std::string_view value, uint64_t& out) {

@@ -3,7 +3,7 @@
 namespace sluice::http {
 
 std::string_view RequestHead::host() const {
-    size_t i = headers.find("host");
+    size_t i = headers.find(FieldName::kHost);
     return i == HeaderList::npos ? std::string_view() : headers.value(i);
 }
 

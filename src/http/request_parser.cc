@@ -1,6 +1,5 @@
 #include "http/request_parser.h"
 
-#include "http/field_rules.h"
 #include "http/request_validator.h"
 
 namespace sluice::http {
@@ -23,8 +22,6 @@ struct RequestParserCallbacks {
         RequestParser& s = self(p);
         // The previous request's head stays readable until the next one starts.
         s.head_.clear();
-        s.field_.clear();
-        s.value_.clear();
         return 0;
     }
 
@@ -35,23 +32,25 @@ struct RequestParserCallbacks {
 
     static int onHeaderField(llhttp_t* p, const char* at, size_t len) {
         RequestParser& s = self(p);
-        if (s.phase_ == RequestParser::Phase::kHead) s.field_.append(at, len);
+        if (s.phase_ == RequestParser::Phase::kHead) {
+            s.head_.headers.appendName(std::string_view(at, len));
+        }
         return 0;
     }
 
     static int onHeaderValue(llhttp_t* p, const char* at, size_t len) {
         RequestParser& s = self(p);
-        if (s.phase_ == RequestParser::Phase::kHead) s.value_.append(at, len);
+        if (s.phase_ == RequestParser::Phase::kHead) {
+            s.head_.headers.appendValue(std::string_view(at, len));
+        }
         return 0;
     }
 
     static int onHeaderValueComplete(llhttp_t* p) {
         RequestParser& s = self(p);
         if (s.phase_ != RequestParser::Phase::kHead) return 0;  // trailers are discarded
-        // llhttp strips leading whitespace but keeps trailing whitespace in the value.
-        s.head_.headers.add(s.field_, trimOws(s.value_));
-        s.field_.clear();
-        s.value_.clear();
+        // llhttp strips leading whitespace but keeps trailing whitespace; endField() trims both.
+        s.head_.headers.endField();
         return 0;
     }
 

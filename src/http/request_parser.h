@@ -103,9 +103,7 @@ class RequestParser {
     RequestLimits limits_;
     RequestHead head_;
     HeadScanner scanner_;
-    std::string line_;   // start of a line the scanner has not seen the end of (not yet in llhttp)
-    std::string field_;  // header name being accumulated
-    std::string value_;  // header value being accumulated
+    std::string line_;  // start of a line the scanner has not seen the end of (not yet in llhttp)
     Phase phase_ = Phase::kHead;
     Stop stop_ = Stop::kNone;
     bool paused_ = false;

@@ -42,15 +42,15 @@ Verdict checkTarget(const RequestHead& head, std::string_view host, bool has_hos
 
 Verdict checkFraming(RequestHead& head, uint64_t max_body_bytes) {
     const HeaderList& h = head.headers;
-    size_t cl_index = h.find("content-length");
-    size_t te_index = h.find("transfer-encoding");
+    size_t cl_index = h.find(FieldName::kContentLength);
+    size_t te_index = h.find(FieldName::kTransferEncoding);
     head.framing = BodyFraming::kNone;
     head.content_length = 0;
     if (te_index != HeaderList::npos) {
         if (cl_index != HeaderList::npos) {
             return reject(400, "both Content-Length and Transfer-Encoding");
         }
-        if (h.find("transfer-encoding", te_index + 1) != HeaderList::npos) {
+        if (h.find(FieldName::kTransferEncoding, te_index + 1) != HeaderList::npos) {
             return reject(400, "repeated Transfer-Encoding");
         }
         if (head.version_minor == 0) return reject(400, "Transfer-Encoding in HTTP/1.0");
@@ -66,7 +66,7 @@ Verdict checkFraming(RequestHead& head, uint64_t max_body_bytes) {
         return reject(400, "invalid Transfer-Encoding");
     }
     if (cl_index == HeaderList::npos) return {};
-    if (h.find("content-length", cl_index + 1) != HeaderList::npos) {
+    if (h.find(FieldName::kContentLength, cl_index + 1) != HeaderList::npos) {
         return reject(400, "repeated Content-Length");
     }
     uint64_t length = 0;
@@ -82,7 +82,8 @@ Verdict checkFraming(RequestHead& head, uint64_t max_body_bytes) {
 void deriveConnection(RequestHead& head) {
     const HeaderList& h = head.headers;
     bool close = false, keep_alive = false, upgrade = false;
-    for (size_t i = h.find("connection"); i != HeaderList::npos; i = h.find("connection", i + 1)) {
+    for (size_t i = h.find(FieldName::kConnection); i != HeaderList::npos;
+         i = h.find(FieldName::kConnection, i + 1)) {
         close = close || listHasToken(h.value(i), "close");
         keep_alive = keep_alive || listHasToken(h.value(i), "keep-alive");
         upgrade = upgrade || listHasToken(h.value(i), "upgrade");
@@ -91,11 +92,11 @@ void deriveConnection(RequestHead& head) {
     head.keep_alive = !close && (http11 || keep_alive);
     // Only websocket is tunnelled; any other Upgrade (h2c, TLS/1.0) is ignored and the request
     // proceeds as plain HTTP/1.1 (the serializer then drops Upgrade).
-    size_t up = h.find("upgrade");
+    size_t up = h.find(FieldName::kUpgrade);
     head.upgrade = http11 && upgrade && up != HeaderList::npos &&
-                   h.find("upgrade", up + 1) == HeaderList::npos &&
+                   h.find(FieldName::kUpgrade, up + 1) == HeaderList::npos &&
                    equalsIgnoreCase(h.value(up), "websocket") && head.method == "GET";
-    size_t expect = h.find("expect");
+    size_t expect = h.find(FieldName::kExpect);
     head.expect_continue =
         http11 && expect != HeaderList::npos && equalsIgnoreCase(h.value(expect), "100-continue");
 }
@@ -116,10 +117,10 @@ Verdict validateRequestHead(RequestHead& head, uint64_t max_body_bytes) {
     if (head.method == "PRI") return reject(505, "HTTP/2 preface not supported");
 
     const HeaderList& h = head.headers;
-    size_t host_index = h.find("host");
+    size_t host_index = h.find(FieldName::kHost);
     const bool has_host = host_index != HeaderList::npos;
     std::string_view host = has_host ? h.value(host_index) : std::string_view();
-    if (has_host && h.find("host", host_index + 1) != HeaderList::npos) {
+    if (has_host && h.find(FieldName::kHost, host_index + 1) != HeaderList::npos) {
         return reject(400, "repeated Host");
     }
     if (!has_host && head.version_minor == 1) return reject(400, "missing Host");

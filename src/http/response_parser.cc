@@ -14,15 +14,15 @@ constexpr uint64_t kMaxChunkFramingBytes = kMaxChunkExtensionBytes + 512;
 // client, so any doubt about where it ends would let one response bleed into the next.
 const char* checkResponseFraming(ResponseHead& head, bool head_request) {
     const HeaderList& h = head.headers;
-    const size_t cl_index = h.find("content-length");
-    const size_t te_index = h.find("transfer-encoding");
+    const size_t cl_index = h.find(FieldName::kContentLength);
+    const size_t te_index = h.find(FieldName::kTransferEncoding);
     head.framing = BodyFraming::kNone;
     head.content_length = 0;
     if (te_index != HeaderList::npos && cl_index != HeaderList::npos) {
         return "upstream sent both Content-Length and Transfer-Encoding";
     }
     if (cl_index != HeaderList::npos) {
-        if (h.find("content-length", cl_index + 1) != HeaderList::npos) {
+        if (h.find(FieldName::kContentLength, cl_index + 1) != HeaderList::npos) {
             return "upstream sent repeated Content-Length";
         }
         uint64_t length = 0;
@@ -32,7 +32,7 @@ const char* checkResponseFraming(ResponseHead& head, bool head_request) {
         head.content_length = length;
     }
     if (te_index != HeaderList::npos) {
-        if (h.find("transfer-encoding", te_index + 1) != HeaderList::npos) {
+        if (h.find(FieldName::kTransferEncoding, te_index + 1) != HeaderList::npos) {
             return "upstream sent repeated Transfer-Encoding";
         }
         if (head.version_minor == 0) return "upstream sent Transfer-Encoding in HTTP/1.0";
@@ -56,7 +56,8 @@ const char* checkResponseFraming(ResponseHead& head, bool head_request) {
 bool responseKeepAlive(const ResponseHead& head) {
     const HeaderList& h = head.headers;
     bool close = false, keep_alive = false;
-    for (size_t i = h.find("connection"); i != HeaderList::npos; i = h.find("connection", i + 1)) {
+    for (size_t i = h.find(FieldName::kConnection); i != HeaderList::npos;
+         i = h.find(FieldName::kConnection, i + 1)) {
         close = close || listHasToken(h.value(i), "close");
         keep_alive = keep_alive || listHasToken(h.value(i), "keep-alive");
     }
@@ -75,8 +76,6 @@ struct ResponseParserCallbacks {
     static int onMessageBegin(llhttp_t* p) {
         ResponseParser& s = self(p);
         s.head_.clear();
-        s.field_.clear();
-        s.value_.clear();
         return 0;
     }
 
@@ -87,22 +86,20 @@ struct ResponseParserCallbacks {
 
     static int onHeaderField(llhttp_t* p, const char* at, size_t len) {
         ResponseParser& s = self(p);
-        if (s.phase_ == Phase::kHead) s.field_.append(at, len);
+        if (s.phase_ == Phase::kHead) s.head_.headers.appendName(std::string_view(at, len));
         return 0;
     }
 
     static int onHeaderValue(llhttp_t* p, const char* at, size_t len) {
         ResponseParser& s = self(p);
-        if (s.phase_ == Phase::kHead) s.value_.append(at, len);
+        if (s.phase_ == Phase::kHead) s.head_.headers.appendValue(std::string_view(at, len));
         return 0;
     }
 
     static int onHeaderValueComplete(llhttp_t* p) {
         ResponseParser& s = self(p);
         if (s.phase_ != Phase::kHead) return 0;  // trailers are discarded
-        s.head_.headers.add(s.field_, trimOws(s.value_));
-        s.field_.clear();
-        s.value_.clear();
+        s.head_.headers.endField();              // trims the value
         return 0;
     }
 
@@ -417,8 +414,6 @@ void ResponseParser::reset() {
     llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
     parser_.data = this;
     head_.clear();
-    field_.clear();
-    value_.clear();
     stop_ = Stop::kNone;
     head_request_ = false;
     expecting_ = false;

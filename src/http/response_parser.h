@@ -81,8 +81,6 @@ class ResponseParser {
     ResponseHead head_;
     HeadScanner scanner_;
     std::string line_;  // start of a line the scanner has not seen the end of (not yet in llhttp)
-    std::string field_;
-    std::string value_;
     Phase phase_ = Phase::kHead;
     Stop stop_ = Stop::kNone;
     bool head_request_ = false;  // the request was HEAD: no body whatever the headers say

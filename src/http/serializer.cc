@@ -11,6 +11,13 @@ namespace sluice::http {
 namespace {
 
 void appendNumber(std::string& out, uint64_t n) {
+    if (n >= 100 && n <= 999) {  // status codes
+        const char digits[3] = {static_cast<char>('0' + n / 100),
+                                static_cast<char>('0' + n / 10 % 10),
+                                static_cast<char>('0' + n % 10)};
+        out.append(digits, 3);
+        return;
+    }
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), n);
     (void)ec;  // 24 bytes always hold a uint64_t
@@ -24,21 +31,94 @@ void appendField(std::string& out, std::string_view name, std::string_view value
     out += "\r\n";
 }
 
-// Fields that describe one connection and never travel through a proxy (RFC 9110 7.6.1).
-bool isHopByHop(std::string_view name) {
-    return equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive") ||
-           equalsIgnoreCase(name, "proxy-connection") || equalsIgnoreCase(name, "te") ||
-           equalsIgnoreCase(name, "trailer") || equalsIgnoreCase(name, "transfer-encoding") ||
-           equalsIgnoreCase(name, "upgrade");
-}
-
-// Whether a Connection field of `h` names `name` as hop-by-hop.
-bool listedInConnection(const HeaderList& h, std::string_view name) {
-    for (size_t i = h.find("connection"); i != HeaderList::npos; i = h.find("connection", i + 1)) {
-        if (listHasToken(h.value(i), name)) return true;
+// Copies field lines of one HeaderList to `out`, lines that lie next to each other in the list
+// (fields kept in a row) in one append.
+class LineCopier {
+  public:
+    explicit LineCopier(std::string& out) : out_(out) {}
+    void add(std::string_view line) {
+        if (line.data() != end_) {
+            flush();
+            begin_ = line.data();
+        }
+        end_ = line.data() + line.size();
     }
-    return false;
-}
+    void flush() {
+        if (begin_ != end_) out_.append(begin_, static_cast<size_t>(end_ - begin_));
+        begin_ = end_ = nullptr;
+    }
+
+  private:
+    std::string& out_;
+    const char* begin_ = nullptr;
+    const char* end_ = nullptr;
+};
+
+constexpr uint32_t bitOf(FieldName id) { return uint32_t{1} << static_cast<unsigned>(id); }
+
+// Fields that describe one connection and never travel through a proxy (RFC 9110 7.6.1).
+constexpr uint32_t kHopByHop = bitOf(FieldName::kConnection) | bitOf(FieldName::kKeepAlive) |
+                               bitOf(FieldName::kProxyConnection) | bitOf(FieldName::kTe) |
+                               bitOf(FieldName::kTrailer) | bitOf(FieldName::kTransferEncoding) |
+                               bitOf(FieldName::kUpgrade);
+
+// The forwarding fields we rewrite, and CGI lookalikes of them (X_Forwarded_For): Gunicorn
+// before 22 maps both spellings to one variable, so a client could otherwise smuggle its own
+// value next to ours.
+constexpr uint32_t kForwarding = bitOf(FieldName::kXForwardedFor) |
+                                 bitOf(FieldName::kXForwardedProto) |
+                                 bitOf(FieldName::kXForwardedHost) | bitOf(FieldName::kVia) |
+                                 bitOf(FieldName::kXForwardedLookalike);
+
+bool isHopByHop(FieldName id) { return (kHopByHop & bitOf(id)) != 0; }
+bool isForwardingField(FieldName id) { return (kForwarding & bitOf(id)) != 0; }
+
+// The elements of every Connection field of a head, split once (as listHasToken splits them)
+// rather than once per field the serializer asks about.
+class ConnectionList {
+  public:
+    explicit ConnectionList(const HeaderList& h) : h_(h) {
+        for (size_t i = h.find(FieldName::kConnection); i != HeaderList::npos;
+             i = h.find(FieldName::kConnection, i + 1)) {
+            const std::string_view list = h.value(i);
+            size_t pos = 0;
+            while (pos <= list.size()) {
+                size_t comma = list.find(',', pos);
+                if (comma == std::string_view::npos) comma = list.size();
+                if (count_ == kMaxElements) {
+                    overflow_ = true;
+                    return;
+                }
+                elements_[count_++] = trimOws(list.substr(pos, comma - pos));
+                pos = comma + 1;
+            }
+        }
+    }
+
+    // Whether a Connection field names `name` as hop-by-hop.
+    bool lists(std::string_view name) const {
+        if (overflow_) return listedSlowly(name);
+        for (size_t i = 0; i < count_; ++i) {
+            if (equalsIgnoreCase(elements_[i], name)) return true;
+        }
+        return false;
+    }
+
+  private:
+    static constexpr size_t kMaxElements = 16;
+    bool listedSlowly(std::string_view name) const {
+        for (size_t i = h_.find(FieldName::kConnection); i != HeaderList::npos;
+             i = h_.find(FieldName::kConnection, i + 1)) {
+            if (listHasToken(h_.value(i), name)) return true;
+        }
+        return false;
+    }
+
+    const HeaderList& h_;
+    std::string_view elements_[kMaxElements];
+    size_t count_ = 0;
+    bool overflow_ = false;
+};
 
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
     return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
@@ -62,35 +142,18 @@ bool splitAbsoluteForm(std::string_view target, std::string_view& authority,
     return true;
 }
 
-// Appends "Name: v1, v2, ..., extra" from every `name` field of `h`.
-void appendJoined(std::string& out, const HeaderList& h, std::string_view name,
+// Appends "Name: v1, v2, ..., extra" from every field of `h` named `id`.
+void appendJoined(std::string& out, const HeaderList& h, std::string_view name, FieldName id,
                   std::string_view extra) {
     out += name;
     out += ": ";
-    for (size_t i = h.find(name); i != HeaderList::npos; i = h.find(name, i + 1)) {
+    for (size_t i = h.find(id); i != HeaderList::npos; i = h.find(id, i + 1)) {
         if (h.value(i).empty()) continue;
         out += h.value(i);
         out += ", ";
     }
     out += extra;
     out += "\r\n";
-}
-
-// Case-insensitive, and '_' in `name` counts as '-': CGI/WSGI servers (Gunicorn before 22)
-// map X_Forwarded_For and X-Forwarded-For to the same variable, so a client could otherwise
-// smuggle its own value next to ours.
-bool sameFieldForCgi(std::string_view name, std::string_view canonical) {
-    if (name.size() != canonical.size()) return false;
-    for (size_t i = 0; i < name.size(); ++i) {
-        const char c = name[i] == '_' ? '-' : name[i];
-        if (!equalsIgnoreCase(std::string_view(&c, 1), canonical.substr(i, 1))) return false;
-    }
-    return true;
-}
-
-bool isForwardingField(std::string_view name) {
-    return sameFieldForCgi(name, "x-forwarded-for") || sameFieldForCgi(name, "x-forwarded-proto") ||
-           sameFieldForCgi(name, "x-forwarded-host") || equalsIgnoreCase(name, "via");
 }
 
 }  // namespace
@@ -116,31 +179,34 @@ void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool kee
     bool has_host = false;
     bool had_length = false;
     bool has_request_id = false;
+    const ConnectionList connection(h);
+    LineCopier lines(out);
     for (size_t i = 0; i < h.size(); ++i) {
         const std::string_view name = h.name(i);
-        const std::string_view value = h.value(i);
+        const FieldName id = h.id(i);
         // Host and framing are decided here, whatever Connection lists.
-        if (equalsIgnoreCase(name, "host")) {
+        if (id == FieldName::kHost) {
             has_host = true;
-            host = value;
-            appendField(out, name, value);
+            host = h.value(i);
+            lines.add(h.line(i));
             continue;
         }
-        if (equalsIgnoreCase(name, "content-length")) {
+        if (id == FieldName::kContentLength) {
             had_length = true;
             continue;
         }
-        if (head.upgrade && equalsIgnoreCase(name, "upgrade")) {
-            appendField(out, name, value);
+        if (head.upgrade && id == FieldName::kUpgrade) {
+            lines.add(h.line(i));
             continue;
         }
-        if (isHopByHop(name) || listedInConnection(h, name)) continue;
-        if (info.forwarded_headers && isForwardingField(name)) continue;  // rewritten below
+        if (isHopByHop(id) || connection.lists(name)) continue;
+        if (info.forwarded_headers && isForwardingField(id)) continue;  // rewritten below
         if (!info.request_id_header.empty() && equalsIgnoreCase(name, info.request_id_header)) {
             has_request_id = true;
         }
-        appendField(out, name, value);
+        lines.add(h.line(i));
     }
+    lines.flush();
     if (!has_host) {
         host = absolute ? authority : std::string_view();
         appendField(out, "Host", host);
@@ -167,10 +233,11 @@ void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool kee
     }
 
     if (info.forwarded_headers) {
-        appendJoined(out, h, "X-Forwarded-For", info.client_ip);
-        appendField(out, "X-Forwarded-Proto", info.tls ? "https" : "http");
+        appendJoined(out, h, "X-Forwarded-For", FieldName::kXForwardedFor, info.client_ip);
+        out += info.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
         if (!host.empty()) appendField(out, "X-Forwarded-Host", host);
-        appendJoined(out, h, "Via", head.version_minor == 0 ? "1.0 sluice" : "1.1 sluice");
+        appendJoined(out, h, "Via", FieldName::kVia,
+                     head.version_minor == 0 ? "1.0 sluice" : "1.1 sluice");
     }
     if (!info.request_id_header.empty() && !has_request_id) {
         appendField(out, info.request_id_header, info.request_id);
@@ -192,19 +259,22 @@ void serializeResponseHead(const ResponseHead& head, BodyFraming framing, bool k
     // With no framing of our own, a HEAD or 304 response keeps the upstream's Content-Length
     // (it describes the representation); 1xx and 204 must not carry one.
     const bool keep_length = framing == BodyFraming::kNone && status >= 200 && status != 204;
+    const ConnectionList connection(h);
+    LineCopier lines(out);
     for (size_t i = 0; i < h.size(); ++i) {
-        const std::string_view name = h.name(i);
-        if (equalsIgnoreCase(name, "content-length")) {
-            if (keep_length) appendField(out, name, h.value(i));
+        const FieldName id = h.id(i);
+        if (id == FieldName::kContentLength) {
+            if (keep_length) lines.add(h.line(i));
             continue;
         }
-        if (switching && equalsIgnoreCase(name, "upgrade")) {
-            appendField(out, name, h.value(i));
+        if (switching && id == FieldName::kUpgrade) {
+            lines.add(h.line(i));
             continue;
         }
-        if (isHopByHop(name) || listedInConnection(h, name)) continue;
-        appendField(out, name, h.value(i));
+        if (isHopByHop(id) || connection.lists(h.name(i))) continue;
+        lines.add(h.line(i));
     }
+    lines.flush();
     switch (framing) {
         case BodyFraming::kContentLength:
             out += "Content-Length: ";

@@ -118,6 +118,20 @@ TEST(SerializeRequestHead, DropsUnderscoreLookalikesOfForwardingHeaders) {
               "X-Forwarded-Proto: http\r\nX-Forwarded-Host: a\r\nVia: 1.1 sluice\r\n\r\n");
 }
 
+TEST(SerializeRequestHead, ConnectionWithManyElementsStillRemovesWhatItNames) {
+    // More list elements than the serializer splits up front (16): the rest are still read.
+    std::string list;
+    for (int i = 0; i < 20; ++i) list += "x-" + std::to_string(i) + ", ";
+    RequestHead head = parseRequest("GET / HTTP/1.1\r\nHost: a\r\nConnection: " + list +
+                                    ",X-Last\r\nConnection: x-more\r\nX-19: a\r\nX-Last: b\r\n"
+                                    "X-More: c\r\nX-20: kept\r\n\r\n");
+    std::string out;
+    ForwardInfo info;
+    info.forwarded_headers = false;
+    serializeRequestHead(head, BodyFraming::kNone, true, info, out);
+    EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: a\r\nX-20: kept\r\n\r\n");
+}
+
 TEST(SerializeRequestHead, WithoutForwardingHeadersPassesThemThrough) {
     RequestHead head =
         parseRequest("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\n\r\n");
