@@ -126,7 +126,11 @@ class HttpSafetyTest(SluiceTestCase):
                 self.assertEqual(status, expected, name)
                 time.sleep(0.05)
                 got = bytes(self.upstream.received[before:])
-                self.assertNotIn(b"0\r\n\r\n", got, name)
+                # The head went upstream (the error is inside the body); the body must never
+                # be terminated, so the upstream cannot act on it. Look past the head only: a
+                # generated request id may end in "0" right before the head's blank line.
+                body = got.partition(b"\r\n\r\n")[2]
+                self.assertNotIn(b"0\r\n\r\n", body, name)
                 self.assertNotIn(b"smuggled", got, name)
 
     def test_valid_pipelined_requests_are_answered_in_order(self):
