@@ -23,7 +23,6 @@ void ProxyContext::add(Session& session) {
     session.prev_ = nullptr;
     if (head_) head_->prev_ = &session;
     head_ = &session;
-    ++session_count_;
     counters_.open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -32,7 +31,6 @@ void ProxyContext::remove(Session& session) {
     if (session.next_) session.next_->prev_ = session.prev_;
     if (head_ == &session) head_ = session.next_;
     session.prev_ = session.next_ = nullptr;
-    --session_count_;
     counters_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 

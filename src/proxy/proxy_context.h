@@ -61,7 +61,6 @@ class ProxyContext {
 
     void add(Session& session);
     void remove(Session& session);  // called by a session when it ends
-    size_t sessionCount() const { return session_count_; }
     bool draining() const { return draining_; }
     void drainAll();
     void abortAll();
@@ -72,7 +71,6 @@ class ProxyContext {
     upstream::ConnectionPool connection_pool_;
     std::shared_ptr<WorkerSnapshot> current_;
     Session* head_ = nullptr;
-    size_t session_count_ = 0;
     bool draining_ = false;
 };
 

@@ -55,12 +55,6 @@ void ConnectionPool::retainOnly(const std::set<const ServerState*>& servers) {
     }
 }
 
-size_t ConnectionPool::idleCount() const {
-    size_t n = 0;
-    for (const auto& [server, list] : idle_) n += list.size();
-    return n;
-}
-
 // An idle upstream must not speak: unsolicited bytes mean the connection cannot be trusted for
 // the next request's response.
 void ConnectionPool::onData(net::TcpConnection& conn, std::string_view) { discard(conn); }

@@ -31,7 +31,6 @@ class ConnectionPool : private net::ConnectionHandler {
     void closeAll();
     // Closes idle connections to servers not in `servers` (removed by a reload).
     void retainOnly(const std::set<const ServerState*>& servers);
-    size_t idleCount() const;
 
   private:
     struct Idle {

@@ -35,13 +35,6 @@ uint32_t ServerSelector::capOf(size_t server) const {
     return s.config.max_conns ? s.config.max_conns : pool_->config.max_conns_per_server;
 }
 
-bool ServerSelector::anyAvailable(uint64_t now_ms) const {
-    for (const auto& s : pool_->servers) {
-        if (s.state->available(now_ms)) return true;
-    }
-    return false;
-}
-
 Selection ServerSelector::acquire(const TriedSet& tried, std::string_view hash_key,
                                   uint64_t now_ms) {
     const auto& servers = pool_->servers;

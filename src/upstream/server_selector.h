@@ -87,8 +87,6 @@ class ServerSelector {
     }
     RetryBudget& retryBudget() { return retry_budget_; }
 
-    // True when at least one server of the pool is available (ignores caps and tries).
-    bool anyAvailable(uint64_t now_ms) const;
     const Pool& pool() const { return *pool_; }
     uint32_t capOf(size_t server) const;
 
