@@ -10,7 +10,7 @@ import time
 import unittest
 
 from harness import (RecordingUpstream, SluiceTestCase, free_port, http_request, pool_toml,
-                     read_response, sluice_config)
+                     read_response, sluice_config, take_unread)
 
 H = b"Host: a.example\r\n"
 
@@ -92,7 +92,7 @@ class HttpSafetyTest(SluiceTestCase):
             status, headers, body, _ = read_response(s)
             # The connection is closed after a rejected request.
             s.settimeout(5)
-            rest = b""
+            rest = take_unread(s)
             try:
                 while True:
                     chunk = s.recv(65536)
