@@ -1,6 +1,5 @@
 // Malformed and ambiguous requests (request smuggling / desync vectors): each must be refused
 // with an exact status before the handler sees its head, and nothing after it may be parsed.
-// SLUICE_DUMP_CORPUS=<dir> writes every input to <dir>/<name> (the fuzz seed corpus).
 
 #include <gtest/gtest.h>
 
@@ -231,13 +230,24 @@ INSTANTIATE_TEST_SUITE_P(Cases, RequestDesync, testing::ValuesIn(cases()),
 
 TEST(RequestDesyncTable, HasAtLeast35Cases) { EXPECT_GE(cases().size(), 35u); }
 
-TEST(RequestDesyncTable, DumpsSeedCorpusOnRequest) {
-    const char* dir = std::getenv("SLUICE_DUMP_CORPUS");
-    if (dir == nullptr) GTEST_SKIP() << "set SLUICE_DUMP_CORPUS=<dir> to write the seeds";
+// Every case is a seed of the request parser's fuzz corpus (tests/fuzz/corpus/request_parser),
+// byte for byte, so that fuzzing starts from each known attack. SLUICE_DUMP_CORPUS=<dir>
+// rewrites the seeds into <dir> after a table change.
+TEST(RequestDesyncTable, EveryCaseIsAFuzzSeed) {
+    const std::string corpus = std::string(SLUICE_TESTS_DIR) + "/fuzz/corpus/request_parser/";
+    const char* dump = std::getenv("SLUICE_DUMP_CORPUS");
     for (const DesyncCase& c : cases()) {
-        std::ofstream out(std::string(dir) + "/" + c.name, std::ios::binary);
-        out << c.input;
-        ASSERT_TRUE(out.good()) << c.name;
+        if (dump != nullptr) {
+            std::ofstream out(std::string(dump) + "/" + c.name, std::ios::binary);
+            out << c.input;
+            ASSERT_TRUE(out.good()) << c.name;
+        }
+        std::ifstream in(corpus + c.name, std::ios::binary);
+        ASSERT_TRUE(in.good()) << "missing seed " << corpus << c.name;
+        std::string seed(1 << 16, '\0');
+        in.read(seed.data(), static_cast<std::streamsize>(seed.size()));
+        seed.resize(static_cast<size_t>(in.gcount()));
+        EXPECT_EQ(seed, c.input) << c.name;
     }
 }
 
