@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <string>
+
 namespace sluice::config {
 
 const PoolConfig* Config::findPool(const std::string& name) const {
@@ -7,6 +9,11 @@ const PoolConfig* Config::findPool(const std::string& name) const {
         if (pool.name == name) return &pool;
     }
     return nullptr;
+}
+
+std::string Config::where(SourcePos pos) const {
+    if (pos.line == 0) return path;
+    return path + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.column);
 }
 
 size_t Config::serverCount() const {

@@ -64,9 +64,17 @@ struct AdminConfig {
     std::optional<Address> listen;  // empty string in the file = no admin endpoint
 };
 
+// Where a value was written (1-based; 0 = not from a file), for errors found after loading,
+// such as a certificate that does not parse.
+struct SourcePos {
+    uint32_t line = 0;
+    uint32_t column = 0;
+};
+
 struct TlsCertificate {
     std::string cert;
     std::string key;
+    SourcePos pos;  // of the { cert, key } entry
 };
 
 struct ListenerTlsConfig {
@@ -104,7 +112,8 @@ struct HealthCheckConfig {
     HealthCheckType type = HealthCheckType::kHttp;
     std::string path = "/healthz";
     std::string host;  // "" = the server's address
-    // Accepted status ranges, inclusive: "200-399" -> {{200,399}}, "200,204" -> {{200,200},{204,204}}.
+    // Accepted status ranges, inclusive: "200-399" -> {{200,399}}, "200,204" ->
+    // {{200,200},{204,204}}.
     std::vector<std::pair<int, int>> expect_status{{200, 399}};
     Duration interval{2000};
     Duration timeout{1000};
@@ -146,6 +155,7 @@ struct PoolConfig {
     bool tls = false;
     bool tls_verify = true;
     std::string tls_ca;
+    SourcePos tls_pos;  // of tls_ca if set, else of tls
     std::optional<HealthCheckConfig> health_check;
     std::optional<PassiveHealthConfig> passive_health;
     std::vector<ServerConfig> servers;
@@ -160,6 +170,8 @@ struct Config {
     std::vector<PoolConfig> pools;
 
     const PoolConfig* findPool(const std::string& name) const;
+    // "FILE:LINE:COL" of `pos` (just FILE when the position is unknown).
+    std::string where(SourcePos pos) const;
     size_t serverCount() const;
 };
 

@@ -113,6 +113,8 @@ void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* lis
             TableReader c(entry, "listener.tls.certificates", "a listener.tls.certificates entry",
                           diags_);
             TlsCertificate& cert = tls.certificates.emplace_back();
+            const Location at = locationOf(entry);
+            cert.pos = {at.line, at.column};
             if (!readNonEmptyString(c, "cert", &cert.cert) && c.find("cert") == nullptr) {
                 c.missing("cert");
             }

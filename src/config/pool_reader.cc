@@ -53,6 +53,13 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     r.readBool("tls", &pool->tls);
     r.readBool("tls_verify", &pool->tls_verify);
     r.readString("tls_ca", &pool->tls_ca);
+    for (const char* key : {"tls_ca", "tls"}) {
+        if (const toml::value* v = r.find(key)) {
+            const Location at = locationOf(*v);
+            pool->tls_pos = {at.line, at.column};
+            break;
+        }
+    }
     if (const toml::value* check = r.findTable("health_check")) {
         readHealthCheck(*check, &pool->health_check.emplace());
     }

@@ -1,0 +1,55 @@
+#pragma once
+// Server-side TLS settings of one listener: one OpenSSL context per certificate, the SNI name
+// a client sends choosing among them (exact SAN/CN names first, then "*.suffix" wildcards
+// matching one label), the first certificate as default. min_version, ALPN selection from the
+// listener's list, modern ciphers, no renegotiation, no compression, stateless session tickets
+// encrypted with the process-wide TicketKeys (so resumption survives reloads).
+// Immutable after create(); shared by every worker (OpenSSL contexts are thread safe).
+
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace sluice::tls {
+
+class TicketKeys;
+
+class ServerContext {
+  public:
+    // Loads every certificate chain and key of `tls` (checking that each key matches its
+    // certificate). On failure: one message per problem, each prefixed with `where(i)` for
+    // certificate i (the loader's "FILE:LINE:COL"), e.g. "...: certificate /etc/x.pem: cannot
+    // load: No such file or directory", "...: key /etc/x.key does not match certificate
+    // /etc/x.pem".
+    static std::variant<std::shared_ptr<const ServerContext>, std::vector<std::string>> create(
+        const config::ListenerTlsConfig& tls, std::shared_ptr<TicketKeys> keys,
+        const std::vector<std::string>& where);
+    ~ServerContext();
+    ServerContext(const ServerContext&) = delete;
+    ServerContext& operator=(const ServerContext&) = delete;
+
+    // The context new connections start with (the default certificate; SNI may switch).
+    SSL_CTX* defaultContext() const;
+    // Index of the certificate serving `server_name` (0 = default when nothing matches).
+    size_t certificateFor(const std::string& server_name) const;
+    // The names each certificate answers for (SAN DNS names, else CN), lower-cased.
+    const std::vector<std::string>& namesOf(size_t certificate) const;
+
+  private:
+    struct Entry;
+    ServerContext();
+    std::vector<std::unique_ptr<Entry>> entries_;
+    std::shared_ptr<TicketKeys> keys_;
+    std::vector<unsigned char> alpn_wire_;  // ALPN list in wire format
+    // The owning shared_ptr (set by create()): a TlsStream keeps the context alive, since its
+    // SSL* may still call back into it (SNI, ALPN, tickets) after the last other owner is gone.
+    std::weak_ptr<const ServerContext> self_;
+    friend struct ServerContextAccess;
+};
+
+}  // namespace sluice::tls
