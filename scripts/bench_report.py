@@ -132,6 +132,12 @@ def report(tsv, status_arg):
     else:
         lines.append("sluice/haproxy req/s ratio: n/a (sluice %s)" % status.get("sluice", "?"))
         lines.append("sluice/haproxy CPU/req ratio: n/a")
+    if "sluice-tls" in med and "haproxy-tls" in med and med["haproxy-tls"][0] and \
+            med["haproxy-tls"][2]:
+        lines.append("TLS: sluice/haproxy req/s ratio: %.2f"
+                     % (med["sluice-tls"][0] / med["haproxy-tls"][0]))
+        lines.append("TLS: sluice/haproxy CPU/req ratio: %.2f"
+                     % (med["sluice-tls"][2] / med["haproxy-tls"][2]))
     return "\n".join(lines)
 
 

@@ -10,6 +10,8 @@
 #include "config/config_loader.h"
 #include "proxy/http/access_log.h"
 #include "server/server.h"
+#include "tls/contexts.h"
+#include "tls/ticket_keys.h"
 
 namespace {
 
@@ -71,6 +73,15 @@ int main(int argc, char** argv) {
         return 1;
     }
     auto& config = std::get<sluice::config::Config>(loaded);
+    // Certificates and keys are part of the configuration: a broken one fails -t too. (run()
+    // builds the contexts again, so that the ticket keys belong to the server.)
+    auto contexts = sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
+    if (auto* errors = std::get_if<std::vector<std::string>>(&contexts)) {
+        for (const auto& message : *errors) std::fprintf(stderr, "%s\n", message.c_str());
+        std::fprintf(stderr, "sluice: configuration %s is invalid (%zu error%s)\n",
+                     config_path.c_str(), errors->size(), errors->size() == 1 ? "" : "s");
+        return 1;
+    }
     if (test_only) {
         std::printf("configuration ok: %zu listeners, %zu pools, %zu servers\n",
                     config.listeners.size(), config.pools.size(), config.serverCount());

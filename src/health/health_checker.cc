@@ -40,10 +40,13 @@ void HealthChecker::stop() {
 }
 
 HealthChecker::ProbeSpec HealthChecker::specFor(const config::HealthCheckConfig& check,
-                                                const config::ServerConfig& server) {
+                                                const config::ServerConfig& server,
+                                                const upstream::Pool& pool) {
     ProbeSpec spec;
     spec.type = check.type;
     spec.timeout = check.timeout;
+    spec.tls = pool.tls;
+    if (pool.tls) spec.tls_host = server.address.host;
     if (check.type == config::HealthCheckType::kHttp) {
         spec.path = check.path;
         spec.host = check.host.empty() ? server.address.text : check.host;
@@ -53,11 +56,15 @@ HealthChecker::ProbeSpec HealthChecker::specFor(const config::HealthCheckConfig&
 }
 
 std::unique_ptr<Probe> HealthChecker::makeProbe(const ProbeSpec& spec) {
+    std::unique_ptr<Probe> probe;
     if (spec.type == config::HealthCheckType::kTcp) {
-        return std::make_unique<TcpProbe>(loop_, spec.timeout);
+        probe = std::make_unique<TcpProbe>(loop_, spec.timeout);
+    } else {
+        probe = std::make_unique<HttpProbe>(loop_, spec.timeout, spec.path, spec.host,
+                                            spec.expect_status);
     }
-    return std::make_unique<HttpProbe>(loop_, spec.timeout, spec.path, spec.host,
-                                       spec.expect_status);
+    probe->setTls(spec.tls, spec.tls_host);
+    return probe;
 }
 
 void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bool initial) {
@@ -84,7 +91,7 @@ void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bo
                 server.state->healthy.store(true, std::memory_order_relaxed);
                 continue;
             }
-            const ProbeSpec spec = specFor(*check, server.config);
+            const ProbeSpec spec = specFor(*check, server.config, *pool);
             const auto interval = static_cast<uint64_t>(check->interval.count());
             if (existing) {
                 existing->address = server.config.address;

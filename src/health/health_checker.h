@@ -95,6 +95,9 @@ class HealthChecker {
         std::string host;  // Host header value
         std::vector<std::pair<int, int>> expect_status;
         config::Duration timeout{0};
+        // The pool's TLS to its servers: checks speak TLS too (null: plain).
+        std::shared_ptr<const tls::ClientContext> tls;
+        std::string tls_host;
         bool operator==(const ProbeSpec&) const = default;
     };
 
@@ -110,7 +113,7 @@ class HealthChecker {
     };
 
     static ProbeSpec specFor(const config::HealthCheckConfig& check,
-                             const config::ServerConfig& server);
+                             const config::ServerConfig& server, const upstream::Pool& pool);
     std::unique_ptr<Probe> makeProbe(const ProbeSpec& spec);
     void arm();
     void onTimer();

@@ -7,6 +7,11 @@ Probe::Probe(uv_loop_t* loop, std::chrono::milliseconds timeout)
 
 Probe::~Probe() { closeConnection(); }
 
+void Probe::setTls(std::shared_ptr<const tls::ClientContext> tls, std::string host) {
+    tls_ = std::move(tls);
+    tls_host_ = std::move(host);
+}
+
 void Probe::start(const sockaddr* addr, Callback done) {
     cancel();
     done_ = std::move(done);
@@ -14,7 +19,7 @@ void Probe::start(const sockaddr* addr, Callback done) {
     connected_ = false;
     connect_failed_ = false;
     resetProtocol();
-    conn_ = net::TcpConnection::connect(loop_, addr, this);
+    conn_ = net::TcpConnection::connect(loop_, addr, this, tls_.get(), tls_host_);
     if (!conn_) {
         // Never call back from inside start(): report from the timer on the next loop turn.
         connect_failed_ = true;
@@ -51,7 +56,11 @@ void Probe::onConnected(net::TcpConnection& conn) {
     onProbeConnected(conn);
 }
 
-void Probe::onError(net::TcpConnection&, int uv_error) {
+void Probe::onError(net::TcpConnection& conn, int uv_error) {
+    if (!conn.tlsError().empty()) {
+        finish(false, "TLS: " + conn.tlsError());
+        return;
+    }
     finish(false, std::string(connected_ ? "connection: " : "connect: ") + uv_strerror(uv_error));
 }
 

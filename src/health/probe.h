@@ -16,11 +16,13 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "loop/timer.h"
 #include "net/tcp_connection.h"
+#include "tls/client_context.h"
 
 namespace sluice::health {
 
@@ -38,6 +40,9 @@ class Probe : public net::ConnectionHandler {
     Probe(const Probe&) = delete;
     Probe& operator=(const Probe&) = delete;
 
+    // Checks speak TLS to `host` from now on (null: plain). A tcp check then passes only
+    // when the handshake does.
+    void setTls(std::shared_ptr<const tls::ClientContext> tls, std::string host);
     // `addr` is copied before start() returns.
     void start(const sockaddr* addr, Callback done);
     void cancel();
@@ -68,6 +73,8 @@ class Probe : public net::ConnectionHandler {
     std::chrono::milliseconds timeout_;
     loop::Timer timer_;
     net::TcpConnection* conn_ = nullptr;
+    std::shared_ptr<const tls::ClientContext> tls_;
+    std::string tls_host_;
     Callback done_;
     bool running_ = false;
     bool connected_ = false;

@@ -6,6 +6,9 @@
 
 #include <atomic>
 
+#include "tls/client_context.h"
+#include "tls/server_context.h"
+
 namespace sluice::net {
 namespace {
 
@@ -14,6 +17,9 @@ constexpr size_t kReadBufferSize = 64 * 1024;
 // it must keep) before returning, so a shared buffer is safe and keeps reads allocation-free.
 thread_local char t_read_buffer[kReadBufferSize];
 thread_local bool t_read_buffer_busy = false;
+// Plaintext decrypted from t_read_buffer's ciphertext (TLS connections).
+thread_local char t_plain_buffer[kReadBufferSize];
+const std::string kNoTlsError;
 std::atomic<uint64_t> g_next_id{1};
 
 }  // namespace
@@ -38,9 +44,17 @@ TcpConnection* TcpConnection::adopt(uv_loop_t* loop, int fd) {
 }
 
 TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
-                                      ConnectionHandler* handler) {
+                                      ConnectionHandler* handler, const tls::ClientContext* tls,
+                                      const std::string& tls_host) {
     auto* conn = new TcpConnection(loop);
     conn->handler_ = handler;
+    if (tls) {
+        conn->tls_ = tls::TlsStream::client(*tls, tls_host);
+        conn->tls_client_ = true;
+        uv_idle_init(loop, &conn->tls_idle_);
+        conn->tls_idle_.data = conn;
+        ++conn->open_handles_;
+    }
     conn->connect_req_.data = conn;
     int rc =
         uv_tcp_connect(&conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
@@ -54,6 +68,16 @@ TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
     }
     return conn;
 }
+
+void TcpConnection::startServerTls(const tls::ServerContext& ctx) {
+    if (tls_) return;
+    tls_ = tls::TlsStream::server(ctx);
+    uv_idle_init(handle_.loop, &tls_idle_);
+    tls_idle_.data = this;
+    ++open_handles_;
+}
+
+const std::string& TcpConnection::tlsError() const { return tls_ ? tls_->error() : kNoTlsError; }
 
 void TcpConnection::fillPeer() {
     sockaddr_storage ss{};
@@ -70,16 +94,33 @@ void TcpConnection::fillPeer() {
 
 void TcpConnection::startReading() {
     if (reading_ || closing_ || failed_) return;
-    if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), &TcpConnection::onAlloc,
-                      &TcpConnection::onRead) == 0) {
-        reading_ = true;
-    }
+    reading_ = true;
+    updateReading();
+    // Plaintext may already sit decrypted-but-undelivered in the TLS stream (reads were paused
+    // in the middle of a record batch): deliver it from the loop, not from inside this call.
+    if (tls_ && tls_->handshakeDone()) scheduleTlsDrain();
 }
 
 void TcpConnection::stopReading() {
     if (!reading_) return;
-    uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
     reading_ = false;
+    updateReading();
+}
+
+// The socket is read while the handler wants bytes, and during a TLS handshake regardless
+// (the handshake needs the peer's answers before the handler sees anything).
+void TcpConnection::updateReading() {
+    const bool want = !closing_ && !failed_ && (reading_ || tlsHandshaking());
+    if (want == uv_reading_) return;
+    if (want) {
+        if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), &TcpConnection::onAlloc,
+                          &TcpConnection::onRead) == 0) {
+            uv_reading_ = true;
+        }
+    } else {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&handle_));
+        uv_reading_ = false;
+    }
 }
 
 void TcpConnection::onAlloc(uv_handle_t*, size_t, uv_buf_t* buf) {
@@ -98,13 +139,20 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     if (nread == 0 || self->closing_) return;
     ConnectionHandler* handler = self->handler_;
     if (nread > 0) {
+        const std::string_view bytes(t_read_buffer, static_cast<size_t>(nread));
+        if (self->tls_) {
+            self->tls_->feed(bytes);
+            self->drainTls();
+            return;
+        }
         if (!handler) return;
         t_read_buffer_busy = true;
-        handler->onData(*self, std::string_view(t_read_buffer, static_cast<size_t>(nread)));
+        handler->onData(*self, bytes);
         t_read_buffer_busy = false;
         return;
     }
-    self->stopReading();
+    self->reading_ = false;
+    self->updateReading();
     if (nread == UV_EOF) {
         if (handler) handler->onEof(*self);
     } else {
@@ -112,15 +160,92 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     }
 }
 
+void TcpConnection::drainTls() {
+    while (!closing_ && !failed_) {
+        const tls::TlsStream::ReadResult r = tls_->read(t_plain_buffer, sizeof t_plain_buffer);
+        if (!flushTls()) return;
+        if (!tls_up_ && tls_->handshakeDone()) {
+            tls_up_ = true;
+            updateReading();  // the handshake no longer needs reads of its own
+            if (tls_client_ && handler_) {
+                handler_->onConnected(*this);  // client side: usable now
+                if (closing_ || failed_) return;
+            }
+        }
+        switch (r.status) {
+            case tls::TlsStream::Status::kData:
+                if (handler_) {
+                    handler_->onData(*this, std::string_view(t_plain_buffer, r.n));
+                }
+                // Paused by the handler: the rest waits in the TLS stream until startReading().
+                if (!reading_) return;
+                break;
+            case tls::TlsStream::Status::kWantMore:
+                return;
+            case tls::TlsStream::Status::kClosed:
+                reading_ = false;
+                updateReading();
+                if (handler_) handler_->onEof(*this);
+                return;
+            case tls::TlsStream::Status::kError:
+                fail(UV_EPROTO);
+                return;
+        }
+    }
+}
+
+bool TcpConnection::flushTls() {
+    const std::string_view out = tls_->output();
+    if (out.empty()) return true;
+    std::string_view parts[1] = {out};
+    const bool ok = rawWrite(parts, 1);
+    tls_->consumeOutput();
+    if (!ok && !closing_) fail(UV_EPIPE);
+    return ok;
+}
+
+void TcpConnection::scheduleTlsDrain() {
+    if (tls_idle_active_ || closing_) return;
+    tls_idle_active_ = true;
+    uv_idle_start(&tls_idle_, &TcpConnection::onTlsIdle);
+}
+
+void TcpConnection::onTlsIdle(uv_idle_t* idle) {
+    auto* self = static_cast<TcpConnection*>(idle->data);
+    uv_idle_stop(idle);
+    self->tls_idle_active_ = false;
+    if (self->closing_ || !self->reading_) return;
+    self->drainTls();
+}
+
 bool TcpConnection::write(std::string_view a, std::string_view b, std::string_view c,
                           std::string_view d) {
     if (failed_ || closing_ || shutdown_requested_) return false;
     std::string_view parts[4] = {a, b, c, d};
+    if (tls_) {
+        for (const auto& p : parts) {
+            if (!p.empty() && !tls_->write(p)) {
+                failed_ = true;
+                return false;
+            }
+        }
+        const std::string_view out = tls_->output();
+        if (out.empty()) return true;  // kept until the handshake is done
+        std::string_view cipher[1] = {out};
+        const bool ok = rawWrite(cipher, 1);
+        tls_->consumeOutput();
+        return ok;
+    }
+    return rawWrite(parts, 4);
+}
+
+bool TcpConnection::rawWrite(std::string_view* parts, size_t count) {
     if (!write_in_flight_ && pending_.empty() && connected_) {
         uv_buf_t bufs[4];
         unsigned n = 0;
         size_t total = 0;
-        for (auto& p : parts) {
+        for (size_t i = 0; i < count; ++i) {
+            const std::string_view p = parts[i];
             if (p.empty()) continue;
             bufs[n++] = uv_buf_init(const_cast<char*>(p.data()), static_cast<unsigned>(p.size()));
             total += p.size();
@@ -136,7 +261,8 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
         }
         if (written == total) return true;
         // Copy only what the kernel did not take.
-        for (auto& p : parts) {
+        for (size_t i = 0; i < count; ++i) {
+            const std::string_view p = parts[i];
             if (written >= p.size()) {
                 written -= p.size();
                 continue;
@@ -145,7 +271,7 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
             written = 0;
         }
     } else {
-        for (auto& p : parts) pending_.append(p.data(), p.size());
+        for (size_t i = 0; i < count; ++i) pending_.append(parts[i].data(), parts[i].size());
     }
     if (connected_ && !write_in_flight_) startWrite();
     return true;
@@ -190,6 +316,10 @@ void TcpConnection::onWriteDone(uv_write_t* req, int status) {
 
 void TcpConnection::shutdownWrite() {
     if (closing_ || failed_ || shutdown_sent_) return;
+    if (tls_ && !shutdown_requested_ && tls_->handshakeDone()) {
+        tls_->shutdown();  // close_notify, then FIN
+        if (!flushTls()) return;
+    }
     shutdown_requested_ = true;
     if (write_in_flight_ || !pending_.empty()) return;  // after the queue drains
     shutdown_sent_ = true;
@@ -209,9 +339,16 @@ void TcpConnection::onConnectDone(uv_connect_t* req, int status) {
         self->fail(status);
         return;
     }
-    self->connected_ = true;
     uv_tcp_nodelay(&self->handle_, 1);
     self->fillPeer();
+    self->connected_ = true;
+    if (self->tls_) {
+        // TCP is up; for the handler the connection is up once TLS is (see drainTls()).
+        self->tls_->startHandshake();
+        if (!self->flushTls()) return;
+        self->updateReading();
+        return;
+    }
     if (!self->pending_.empty()) self->startWrite();
     if (self->handler_) self->handler_->onConnected(*self);
 }
@@ -219,30 +356,45 @@ void TcpConnection::onConnectDone(uv_connect_t* req, int status) {
 void TcpConnection::fail(int uv_error) {
     if (closing_) return;
     failed_ = true;
-    stopReading();
+    reading_ = false;
+    updateReading();
     if (handler_) handler_->onError(*this, uv_error);
 }
 
 void TcpConnection::destroy() {
     if (closing_) return;
+    if (tls_ && tls_->handshakeDone() && !failed_ && !shutdown_sent_ && !shutdown_requested_) {
+        tls_->shutdown();  // best effort close_notify: the peer sees a clean end
+        flushTls();
+    }
     closing_ = true;
     handler_ = nullptr;
-    stopReading();
+    reading_ = false;
+    updateReading();
+    closeTlsIdle();
     uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &TcpConnection::onClosed);
+}
+
+void TcpConnection::closeTlsIdle() {
+    if (!tls_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tls_idle_))) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(&tls_idle_), &TcpConnection::onClosed);
 }
 
 void TcpConnection::reset() {
     if (closing_) return;
     closing_ = true;
     handler_ = nullptr;
-    stopReading();
+    reading_ = false;
+    updateReading();
+    closeTlsIdle();
     if (uv_tcp_close_reset(&handle_, &TcpConnection::onClosed) != 0) {
         uv_close(reinterpret_cast<uv_handle_t*>(&handle_), &TcpConnection::onClosed);
     }
 }
 
 void TcpConnection::onClosed(uv_handle_t* handle) {
-    delete static_cast<TcpConnection*>(handle->data);
+    auto* self = static_cast<TcpConnection*>(handle->data);
+    if (--self->open_handles_ == 0) delete self;
 }
 
 }  // namespace sluice::net

@@ -10,12 +10,18 @@
 //   so bytes are copied at most once. pendingBytes() is what is still queued; onDrain fires when
 //   it returns to zero after having been non-zero.
 // - shutdownWrite() sends FIN after queued bytes (half-close).
+// - TLS (startServerTls(), or connect() with a client context) is invisible to the Handler:
+//   onData gets plaintext, write() takes plaintext, onConnected fires after the handshake, a
+//   TLS failure is onError(UV_EPROTO) with tlsError() saying why, close_notify is onEof.
 
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "tls/tls_stream.h"
 
 namespace sluice::net {
 
@@ -38,8 +44,17 @@ class TcpConnection {
     // closed).
     static TcpConnection* adopt(uv_loop_t* loop, int fd);
     // Starts a non-blocking connect; onConnected or onError follows.
-    static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr,
-                                  ConnectionHandler* handler);
+    // With `tls`, speaks TLS to `tls_host` (SNI and certificate check) over the connection.
+    static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler,
+                                  const tls::ClientContext* tls = nullptr,
+                                  const std::string& tls_host = {});
+    // Server side: the peer's bytes are TLS from now on (call before startReading()).
+    void startServerTls(const tls::ServerContext& ctx);
+    // The TLS state (version, SNI, ALPN) or nullptr on a plain connection.
+    const tls::TlsStream* tls() const { return tls_.get(); }
+    // Whether the TLS handshake is still running (no plaintext exchanged yet).
+    bool tlsHandshaking() const { return tls_ && !tls_->handshakeDone(); }
+    const std::string& tlsError() const;
 
     void setHandler(ConnectionHandler* handler) { handler_ = handler; }
     ConnectionHandler* handler() const { return handler_; }
@@ -56,7 +71,8 @@ class TcpConnection {
     size_t pendingBytes() const { return pending_.size() + writing_.size(); }
     void shutdownWrite();
     bool writeShutdown() const { return shutdown_requested_; }
-    bool connected() const { return connected_; }
+    // Connected and, for client TLS, past the handshake (what onConnected announces).
+    bool connected() const { return connected_ && (!tls_client_ || tls_up_); }
 
     // Closes the socket and frees this object later. Safe to call from inside a Handler callback.
     void destroy();
@@ -79,17 +95,32 @@ class TcpConnection {
     void startWrite();
     void fail(int uv_error);
     void fillPeer();
+    bool rawWrite(std::string_view* parts, size_t count);
+    void updateReading();
+    // Decrypts and delivers what the TLS stream holds; writes what it produced.
+    void drainTls();
+    bool flushTls();
+    void scheduleTlsDrain();
+    static void onTlsIdle(uv_idle_t* idle);
+    void closeTlsIdle();
 
     uv_tcp_t handle_{};
     uv_write_t write_req_{};
     uv_connect_t connect_req_{};
     uv_shutdown_t shutdown_req_{};
+    uv_idle_t tls_idle_{};  // delivers plaintext buffered in tls_ when reading resumes
+    std::unique_ptr<tls::TlsStream> tls_;
     ConnectionHandler* handler_ = nullptr;
     std::string writing_;  // bytes owned by the in-flight uv_write
     std::string pending_;  // bytes queued behind it
     std::string peer_;
     uint64_t id_;
-    bool reading_ = false;
+    bool reading_ = false;     // the handler wants bytes
+    bool uv_reading_ = false;  // uv_read_start is active
+    bool tls_idle_active_ = false;
+    bool tls_client_ = false;
+    bool tls_up_ = false;   // handshake done and noticed (client: onConnected delivered)
+    int open_handles_ = 1;  // handle_ (+ tls_idle_): delete when all are closed
     bool write_in_flight_ = false;
     bool shutdown_requested_ = false;
     bool shutdown_sent_ = false;

@@ -32,12 +32,17 @@ int Snapshot::poolIndex(const std::string& name) const {
 }
 
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              uint64_t generation, ServerStateRegistry& registry) {
+                                              uint64_t generation, ServerStateRegistry& registry,
+                                              const tls::Contexts& tls) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->generation = generation;
-    for (const auto& pool_config : config->pools) {
+    snapshot->listener_tls = tls.listeners;
+    snapshot->listener_tls.resize(config->listeners.size());
+    for (size_t p = 0; p < config->pools.size(); ++p) {
+        const config::PoolConfig& pool_config = config->pools[p];
         auto pool = std::make_shared<upstream::Pool>();
         pool->config = pool_config;
+        if (p < tls.pools.size()) pool->tls = tls.pools[p];
         for (const auto& server_config : pool_config.servers) {
             pool->servers.push_back(
                 {server_config, registry.obtain(pool_config.name, server_config)});

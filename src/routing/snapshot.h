@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tls/contexts.h"
 #include "upstream/pool.h"
 
 namespace sluice::routing {
@@ -32,12 +33,16 @@ struct Snapshot {
     uint64_t generation = 0;
     std::shared_ptr<const config::Config> config;
     std::vector<std::shared_ptr<const upstream::Pool>> pools;  // same order as config->pools
+    // TLS termination per listener (same order as config->listeners); null = plain.
+    std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
 
     // Index into `pools`, or -1.
     int poolIndex(const std::string& name) const;
 };
 
+// `tls` holds the contexts built for `config` (tls::buildContexts); none: plain everywhere.
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
-                                              uint64_t generation, ServerStateRegistry& registry);
+                                              uint64_t generation, ServerStateRegistry& registry,
+                                              const tls::Contexts& tls = {});
 
 }  // namespace sluice::routing

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <thread>
+#include <variant>
 
 #include "base/log.h"
 #include "net/acceptor.h"
@@ -73,10 +74,17 @@ int Server::run() {
         for (const auto& note : notes) LOG_WARN("state_file: %s", note.c_str());
     }
 
-    snapshot_ = routing::buildSnapshot(config_, generation_, registry_);
+    {
+        auto built = tls::buildContexts(*config_, ticket_keys_);
+        if (auto* errors = std::get_if<std::vector<std::string>>(&built)) {
+            for (const auto& message : *errors) LOG_ERROR("%s", message.c_str());
+            return 1;
+        }
+        tls_ = std::move(std::get<tls::Contexts>(built));
+    }
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
     applyOverrides();
-    std::vector<config::Address> binds;
-    for (const auto& listener : config_->listeners) binds.push_back(listener.bind);
+    const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
     std::string error;
     if (!openSockets(binds, sockets, &error)) {

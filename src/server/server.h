@@ -20,11 +20,15 @@
 #include "proxy/proxy_context.h"
 #include "routing/snapshot.h"
 #include "server/worker.h"
+#include "tls/contexts.h"
+#include "tls/ticket_keys.h"
 
 namespace sluice::server {
 
 // Level, error log and access log targets from `config` (at start and on every reload).
 void applyLogConfig(const config::LogConfig& config);
+// Every address the config listens on: listener binds, then TLS listeners' redirect_http.
+std::vector<config::Address> bindsOf(const config::Config& config);
 
 class Server final : public control::CommandHandler {
   public:
@@ -75,7 +79,9 @@ class Server final : public control::CommandHandler {
                      std::vector<std::vector<ListenerSocket>>& per_worker, std::string* error);
     // Makes `next` the running configuration: opens sockets for new binds (failing without
     // change), builds the snapshot, updates health checks, posts to the workers.
-    bool publish(std::shared_ptr<const config::Config> next, std::string* error);
+    // `tls`: the TLS contexts of `next`; null = keep the current ones (same listeners/pools).
+    bool publish(std::shared_ptr<const config::Config> next, std::string* error,
+                 const tls::Contexts* tls = nullptr);
     bool dropPrivileges();
     void installSignals();
     void onSignal(int signum);
@@ -94,6 +100,9 @@ class Server final : public control::CommandHandler {
     unsigned worker_count_ = 0;
     routing::ServerStateRegistry registry_;
     std::shared_ptr<const routing::Snapshot> snapshot_;
+    // Session ticket keys live as long as the process: resumption survives reloads.
+    std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
+    tls::Contexts tls_;  // of config_
     proxy::ProcessCounters counters_;
     loop::EventLoop loop_;
     std::vector<std::unique_ptr<Worker>> workers_;

@@ -10,6 +10,7 @@
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
 #include "server/server.h"
+#include "tls/contexts.h"
 
 namespace sluice::server {
 
@@ -32,16 +33,25 @@ bool Server::openSockets(const std::vector<config::Address>& binds,
     return true;
 }
 
-bool Server::publish(std::shared_ptr<const config::Config> next, std::string* error) {
+std::vector<config::Address> bindsOf(const config::Config& config) {
+    std::vector<config::Address> binds;
+    for (const auto& listener : config.listeners) binds.push_back(listener.bind);
+    for (const auto& listener : config.listeners) {
+        if (listener.tls && listener.tls->redirect_http)
+            binds.push_back(*listener.tls->redirect_http);
+    }
+    return binds;
+}
+
+bool Server::publish(std::shared_ptr<const config::Config> next, std::string* error,
+                     const tls::Contexts* tls) {
     // Listening sockets whose bind is unchanged stay open in every worker: no connection is
     // refused during a reload. New binds open first, so a bind error changes nothing.
     std::set<std::string> wanted;
     std::vector<config::Address> added_binds;
-    for (const auto& listener : next->listeners) {
-        const std::string key = net::bindKey(listener.bind);
-        if (wanted.insert(key).second && !open_binds_.count(key)) {
-            added_binds.push_back(listener.bind);
-        }
+    for (const auto& bind : bindsOf(*next)) {
+        const std::string key = net::bindKey(bind);
+        if (wanted.insert(key).second && !open_binds_.count(key)) added_binds.push_back(bind);
     }
     std::vector<std::vector<ListenerSocket>> added;
     if (!openSockets(added_binds, added, error)) return false;
@@ -50,7 +60,8 @@ bool Server::publish(std::shared_ptr<const config::Config> next, std::string* er
         if (!wanted.count(key)) removed.push_back(key);
     }
 
-    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_);
+    if (tls) tls_ = *tls;
+    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
     snapshot_ = snapshot;
     applyOverrides();  // runtime admin states and weights hold from the first request on
     // Servers new to this generation start down when their pool has an active check; this
@@ -86,6 +97,12 @@ Server::ReloadOutcome Server::reload() {
         return outcome;
     }
     auto file = std::make_shared<const config::Config>(std::move(std::get<config::Config>(loaded)));
+    // Certificates, keys and CA files are re-read now; any problem keeps the old ones serving.
+    auto built = tls::buildContexts(*file, ticket_keys_);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&built)) {
+        outcome.errors = std::move(*errors);
+        return outcome;
+    }
     if (file->global.workers != file_config_->global.workers) {
         outcome.notes.push_back("global.workers changed: takes effect at the next restart");
     }
@@ -96,7 +113,7 @@ Server::ReloadOutcome Server::reload() {
     auto next = withRuntimeServers(*file, &outcome.notes);
     outcome.diff = config::diffConfigs(*config_, *next);
     std::string error;
-    if (!publish(std::move(next), &error)) {
+    if (!publish(std::move(next), &error, &std::get<tls::Contexts>(built))) {
         deleted_ = std::move(saved_deleted);
         runtime_ = std::move(saved_runtime);
         outcome.errors.push_back(error);

@@ -113,6 +113,11 @@ void Worker::accept(const std::string& key, int fd) {
     // The listener behind this socket in the current generation (its mode may have changed).
     const auto& listeners = ctx_->current()->snapshot->config->listeners;
     for (size_t i = 0; i < listeners.size(); ++i) {
+        const auto& tls = listeners[i].tls;
+        if (tls && tls->redirect_http && net::bindKey(*tls->redirect_http) == key) {
+            proxy::HttpSession::start(*ctx_, conn, i, /*redirect=*/true);
+            return;
+        }
         if (net::bindKey(listeners[i].bind) != key) continue;
         if (listeners[i].mode == config::ListenerMode::kTcp) {
             proxy::TcpSession::start(*ctx_, conn, i);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tls/client_context.h"
 #include "upstream/server.h"
 
 namespace sluice::upstream {
@@ -16,6 +17,8 @@ struct Pool {
     std::vector<Server> servers;
     // Requests waiting in this pool's queues, all workers (for `show pools`).
     mutable std::atomic<int64_t> queued{0};
+    // TLS to the servers (config.tls), or null.
+    std::shared_ptr<const tls::ClientContext> tls;
 
     const std::string& name() const { return config.name; }
 };

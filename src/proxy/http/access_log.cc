@@ -124,6 +124,12 @@ void AccessLog::write(const AccessRecord& r, std::string& out) const {
         out += r.request_id.empty() ? std::string_view("-") : r.request_id;
         out += " term=";
         out += r.termination;
+        if (!r.tls_version.empty()) {
+            out += " tls=";
+            out += r.tls_version;
+            out += " sni=";
+            appendQuotedCombined(out, r.sni.empty() ? std::string_view("-") : r.sni);
+        }
         out += '\n';
     } else {
         std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
@@ -164,6 +170,10 @@ void AccessLog::write(const AccessRecord& r, std::string& out) const {
         appendJsonString(out, r.request_id);
         out += ",\"termination\":";
         appendJsonString(out, r.termination);
+        out += ",\"tls\":";
+        appendJsonString(out, r.tls_version);
+        out += ",\"sni\":";
+        appendJsonString(out, r.sni);
         out += "}\n";
     }
     ssize_t ignored = ::write(fd, out.data(), out.size());

@@ -28,6 +28,8 @@ struct AccessRecord {
     int64_t total_ms = 0;
     std::string_view request_id;
     std::string_view termination;  // "ok", "client_timeout", "upstream_error", ...
+    std::string_view tls_version;  // "TLSv1.3"; empty on a plain connection
+    std::string_view sni;          // server name the TLS client asked for; may be empty
 };
 
 class AccessLog {

@@ -36,16 +36,19 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 
 }  // namespace
 
-void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
-    new HttpSession(ctx, client, listener);
+void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
+                        bool redirect) {
+    new HttpSession(ctx, client, listener, redirect);
 }
 
-HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener)
+HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
+                         bool redirect)
     : ctx_(ctx),
       snap_(ctx.current()),
       listener_index_(listener),
       listener_(&snap_->snapshot->config->listeners[listener]),
       client_(client),
+      redirect_(redirect),
       request_parser_(*this, limitsOf(*listener_)),
       response_parser_(*this),
       client_timer_(ctx.loop(),
@@ -59,8 +62,13 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       }) {
     ctx_.add(*this);
     client_->setHandler(this);
+    if (!redirect_) {
+        if (const auto& tls = snap_->snapshot->listener_tls[listener])
+            client_->startServerTls(*tls);
+    }
     client_->startReading();
-    // The first request head must arrive within client_header_timeout of the accept.
+    // The first request head (and, on a TLS listener, the handshake before it) must arrive
+    // within client_header_timeout of the accept.
     client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
 }
 
@@ -128,12 +136,14 @@ void HttpSession::onEof(net::TcpConnection& conn) {
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
     Entry entry(*this);
     if (finished_) return;
+    const std::string why =
+        conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
     if (&conn == client_) {
-        LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(), uv_strerror(uv_error));
+        LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(), why.c_str());
         return finish();
     }
     if (state_ == State::kTunnel) return finish();
-    onUpstreamFailure(uv_strerror(uv_error), 502);
+    onUpstreamFailure(why.c_str(), 502);
 }
 
 void HttpSession::onDrain(net::TcpConnection& conn) {
@@ -241,6 +251,10 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     }
     client_keep_alive_ = head.keep_alive && !draining_ && !ctx_.draining();
     request_framing_ = head.framing;
+    if (redirect_) {
+        respondRedirect(head);
+        return http::Action::kPause;
+    }
 
     const int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
     if (pool < 0) {
@@ -261,7 +275,7 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     }
     http::ForwardInfo info;
     info.client_ip = client_->peerAddress();
-    info.tls = false;
+    info.tls = client_->tls() != nullptr;
     info.forwarded_headers = listener_->forwarded_headers;
     info.request_id_header = listener_->request_id_header;
     info.request_id = request_id_;
@@ -370,6 +384,36 @@ void HttpSession::respondError(int status, const char* termination) {
     closeAfterFlush();
 }
 
+// redirect_http: 301 to the same host and target over https on the TLS listener's port.
+void HttpSession::respondRedirect(const http::RequestHead& head) {
+    std::string_view host = head.host();
+    const size_t bracket = host.rfind(']');
+    const size_t colon = host.rfind(':');
+    if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+        host = host.substr(0, colon);
+    }
+    std::string_view target = head.target;
+    if (target.empty() || target[0] != '/') {
+        // absolute-form: keep the path and query; asterisk-form (OPTIONS *): the root.
+        const size_t scheme = target.find("://");
+        const size_t path = scheme == std::string_view::npos ? std::string_view::npos
+                                                             : target.find('/', scheme + 3);
+        target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+    }
+    extra_.assign("Location: https://").append(host);
+    if (listener_->bind.port != 443)
+        extra_.append(":").append(std::to_string(listener_->bind.port));
+    extra_.append(target).append("\r\n");
+    status_ = 301;
+    state_ = State::kClosing;
+    client_timer_.stop();
+    scratch_.clear();
+    http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
+    client_->write(scratch_);
+    logAccess("redirect");
+    closeAfterFlush();
+}
+
 void HttpSession::closeAfterFlush() {
     state_ = State::kClosing;
     client_->stopReading();
@@ -401,6 +445,10 @@ void HttpSession::logAccess(const char* termination) {
     record.total_ms = request_start_ms_ ? static_cast<int64_t>(ctx_.now() - request_start_ms_) : 0;
     record.request_id = request_id_;
     record.termination = termination;
+    if (const tls::TlsStream* tls = client_ ? client_->tls() : nullptr) {
+        record.tls_version = tls->version();
+        record.sni = tls->serverName();
+    }
     accessLog().write(record, scratch_);
 }
 

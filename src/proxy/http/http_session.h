@@ -35,7 +35,10 @@ class HttpSession final : public Session,
                           private http::ResponseHandler {
   public:
     // Takes ownership of `client`; `listener` indexes the current snapshot's listeners.
-    static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+    // With `redirect`, the connection came in on the listener's tls.redirect_http address:
+    // every valid request gets a 301 to its https URL.
+    static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
+                      bool redirect = false);
 
     void drain() override;
     void abort() override;
@@ -51,7 +54,7 @@ class HttpSession final : public Session,
         kClosing,     // final bytes flushing to the client
     };
 
-    HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
+    HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener, bool redirect);
     ~HttpSession() override;
 
     // Every entry from the loop holds one: the session is deleted when the outermost entry
@@ -117,6 +120,7 @@ class HttpSession final : public Session,
 
     // responses made here
     void respondError(int status, const char* termination);
+    void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
     void finish();
     void logAccess(const char* termination);
@@ -131,6 +135,7 @@ class HttpSession final : public Session,
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
+    bool redirect_;  // tls.redirect_http connection
     net::TcpConnection* upstream_ = nullptr;
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;

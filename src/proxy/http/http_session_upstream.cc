@@ -79,7 +79,8 @@ void HttpSession::onQueueTimeout() {
 void HttpSession::connectUpstream() {
     connect_start_ms_ = ctx_.now();
     net::TcpConnection* conn = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this);
+        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
+        selector_->pool().tls.get(), server_->config.address.host);
     if (!conn) {
         onUpstreamFailure("connect failed", 502);
         return;

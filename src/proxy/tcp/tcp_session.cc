@@ -23,6 +23,8 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
     int pool = snap_->snapshot->poolIndex(listener_.pool);
     if (pool >= 0) selector_ = snap_->selectors[pool].get();
     client_->setHandler(this);
+    // TLS termination in front of a TCP service: the handshake runs while the upstream connects.
+    if (const auto& tls = snap_->snapshot->listener_tls[listener]) client_->startServerTls(*tls);
     ctx_.add(*this);
     last_activity_ = ctx_.now();
 }
@@ -53,7 +55,8 @@ bool TcpSession::connectNext(bool from_queue) {
     server_ = sel.index;
     const upstream::Server& server = selector_->pool().servers[static_cast<size_t>(sel.index)];
     upstream_ = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server.config.address.sockaddr), this);
+        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server.config.address.sockaddr), this,
+        selector_->pool().tls.get(), server.config.address.host);
     if (!upstream_) {
         selector_->reportFailure(server_, now, "connect failed");
         releaseServer();
