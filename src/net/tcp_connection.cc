@@ -98,7 +98,7 @@ void TcpConnection::startReading() {
     updateReading();
     // Plaintext may already sit decrypted-but-undelivered in the TLS stream (reads were paused
     // in the middle of a record batch): deliver it from the loop, not from inside this call.
-    if (tls_ && tls_->handshakeDone()) scheduleTlsDrain();
+    if (tls_ && (tls_->handshakeDone() || !tls_backlog_.empty())) scheduleTlsDrain();
 }
 
 void TcpConnection::stopReading() {
@@ -161,7 +161,15 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 }
 
 void TcpConnection::drainTls() {
+    if (!tls_backlog_.empty()) {
+        if (!reading_ || !handler_) return;
+        const std::string backlog = std::move(tls_backlog_);
+        tls_backlog_.clear();
+        handler_->onData(*this, backlog);
+    }
     while (!closing_ && !failed_) {
+        // Paused by the handler: what is left waits in the TLS stream until startReading().
+        if (tls_up_ && !reading_) return;
         const tls::TlsStream::ReadResult r = tls_->read(t_plain_buffer, sizeof t_plain_buffer);
         if (!flushTls()) return;
         if (!tls_up_ && tls_->handshakeDone()) {
@@ -174,11 +182,13 @@ void TcpConnection::drainTls() {
         }
         switch (r.status) {
             case tls::TlsStream::Status::kData:
-                if (handler_) {
-                    handler_->onData(*this, std::string_view(t_plain_buffer, r.n));
+                if (!reading_ || !handler_) {
+                    // Application data right behind the handshake's last message, which the
+                    // handler has not asked for yet (e.g. an L4 session still connecting).
+                    tls_backlog_.append(t_plain_buffer, r.n);
+                    return;
                 }
-                // Paused by the handler: the rest waits in the TLS stream until startReading().
-                if (!reading_) return;
+                handler_->onData(*this, std::string_view(t_plain_buffer, r.n));
                 break;
             case tls::TlsStream::Status::kWantMore:
                 return;
@@ -363,12 +373,12 @@ void TcpConnection::fail(int uv_error) {
 
 void TcpConnection::destroy() {
     if (closing_) return;
+    handler_ = nullptr;  // no callback from here on, not even for a failing close_notify
     if (tls_ && tls_->handshakeDone() && !failed_ && !shutdown_sent_ && !shutdown_requested_) {
         tls_->shutdown();  // best effort close_notify: the peer sees a clean end
         flushTls();
     }
     closing_ = true;
-    handler_ = nullptr;
     reading_ = false;
     updateReading();
     closeTlsIdle();

@@ -110,6 +110,7 @@ class TcpConnection {
     uv_shutdown_t shutdown_req_{};
     uv_idle_t tls_idle_{};  // delivers plaintext buffered in tls_ when reading resumes
     std::unique_ptr<tls::TlsStream> tls_;
+    std::string tls_backlog_;  // plaintext decrypted while the handler was not reading
     ConnectionHandler* handler_ = nullptr;
     std::string writing_;  // bytes owned by the in-flight uv_write
     std::string pending_;  // bytes queued behind it

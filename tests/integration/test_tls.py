@@ -2,6 +2,7 @@
 at test time, Python's ssl module and `openssl s_client` as clients, a Python TLS server (and a
 raw recording socket) as upstreams."""
 
+import hashlib
 import http.server
 import json
 import os
@@ -95,7 +96,7 @@ class TlsTerminationTest(SluiceTestCase):
         self.add_cleanup(self.upstream.close)
 
     def start_tls(self, extra_tls="", extra_listener="", access_log="stderr", redirect=None,
-                  json_log=False):
+                  json_log=False, upstream_port=None):
         self.port = free_port()
         if redirect:
             extra_tls += 'redirect_http = "127.0.0.1:%d"\n' % redirect
@@ -103,7 +104,8 @@ class TlsTerminationTest(SluiceTestCase):
             self.workdir,
             [tls_listener("web", self.port, "app", [self.cert_a, self.cert_b], extra_listener,
                           extra_tls)],
-            [pool_toml("app", [self.upstream.port])], workers=1, access_log=access_log)
+            [pool_toml("app", [upstream_port or self.upstream.port])], workers=1,
+            access_log=access_log)
         if json_log:
             config = config.replace('[log]\n', '[log]\naccess_log_format = "json"\n')
         self.sluice = self.start_sluice(config, self.port)
@@ -256,33 +258,50 @@ class TlsTerminationTest(SluiceTestCase):
 
 
     def test_large_bodies_both_ways_with_backpressure(self):
-        # 24 MiB up (the upstream reads slowly at first, so sluice pauses the TLS client
-        # mid-stream and resumes it) and 24 MiB down, byte for byte.
+        # 24 MiB up and 24 MiB down, byte for byte. The upstream reads slowly at first, so
+        # sluice pauses reading the TLS client mid-stream and resumes it later.
         size = 24 * 1024 * 1024
         payload = bytes(range(256)) * (size // 256)
-        down = (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size) + payload
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        self.add_cleanup(listener.close)
+        seen = {}
 
-        def reply(data):
-            head, sep, body = data.partition(b"\r\n\r\n")
-            if not sep:
-                return None
-            if len(body) < 1024 * 1024:
-                time.sleep(0.2)  # slow start: the proxy's upstream queue fills up
-            if b"POST" in head and len(body) < size:
-                return None
-            return down
-        self.upstream.reply = reply
-        port = self.start_tls()
-        ctx = client_context(self.pki.ca)
-        raw = socket.create_connection(("127.0.0.1", port), timeout=30)
-        with ctx.wrap_socket(raw, server_hostname="a.test") as s:
+        def upstream():
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(60)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                digest = hashlib.sha256(body)
+                got = len(body)
+                while got < size:
+                    if got < 1024 * 1024:
+                        time.sleep(0.1)  # slow start: sluice's upstream queue fills up
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    got += len(chunk)
+                seen.update(head=head, got=got, sha=digest.hexdigest())
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+                conn.sendall(payload)
+        thread = threading.Thread(target=upstream, daemon=True)
+        thread.start()
+        port = self.start_tls(upstream_port=listener.getsockname()[1])
+        raw = socket.create_connection(("127.0.0.1", port), timeout=60)
+        with client_context(self.pki.ca).wrap_socket(raw, server_hostname="a.test") as s:
             s.sendall(b"POST /up HTTP/1.1\r\nHost: a.test\r\nContent-Length: %d\r\n\r\n" % size)
             s.sendall(payload)
             status, _, body, _ = read_response(s, timeout=60)
         self.assertEqual(status, 200)
+        self.assertEqual(seen["got"], size)
+        self.assertEqual(seen["sha"], sha256(payload))
+        self.assertEqual(len(body), size)
         self.assertEqual(sha256(body), sha256(payload))
-        got = bytes(self.upstream.received)
-        self.assertEqual(sha256(got.partition(b"\r\n\r\n")[2]), sha256(payload))
 
     def test_tcp_listener_terminates_tls(self):
         echo = EchoServer()
