@@ -98,7 +98,11 @@ void TcpConnection::startReading() {
     updateReading();
     // Plaintext may already sit decrypted-but-undelivered in the TLS stream (reads were paused
     // in the middle of a record batch): deliver it from the loop, not from inside this call.
-    if (tls_ && (tls_->handshakeDone() || !tls_backlog_.empty())) scheduleTlsDrain();
+    // Usually nothing is left (a keep-alive client waits for the response before sending more),
+    // and then a drain would only find that out again.
+    if (tls_ && (!tls_backlog_.empty() || (tls_->handshakeDone() && tls_->hasBufferedInput()))) {
+        scheduleTlsDrain();
+    }
 }
 
 void TcpConnection::stopReading() {
@@ -233,11 +237,9 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
     if (failed_ || closing_ || shutdown_requested_) return false;
     std::string_view parts[4] = {a, b, c, d};
     if (tls_) {
-        for (const auto& p : parts) {
-            if (!p.empty() && !tls_->write(p)) {
-                failed_ = true;
-                return false;
-            }
+        if (!tls_->write(parts, 4)) {
+            failed_ = true;
+            return false;
         }
         const std::string_view out = tls_->output();
         if (out.empty()) return true;  // kept until the handshake is done

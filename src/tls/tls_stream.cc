@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -25,6 +26,22 @@ namespace {
 // a burst (a large write, a full socket read) is replaced, so idle connections stay small (and
 // BIO_reset, which zeroes the whole capacity, stays cheap).
 constexpr size_t kMaxRetainedBuffer = 32 * 1024;
+
+// Parts of one write() totalling at most this much (the TLS maximum record payload) are copied
+// into one buffer and encrypted as a single record: every record costs a header, an AEAD tag and
+// a cipher re-initialisation (by far the largest per-record cost in OpenSSL 3), so a response
+// head and its small body belong in one record rather than two.
+constexpr size_t kMaxCoalesced = 16 * 1024;
+thread_local char t_coalesce_buffer[kMaxCoalesced];
+
+// Clears this thread's OpenSSL error queue so that SSL_get_error() and error messages see only
+// what the next operation adds. ERR_clear_error() walks every slot of the queue (hundreds of
+// instructions) even when it is empty, which it nearly always is here; ERR_peek_error() ignores
+// exactly the entries SSL_get_error() ignores, so skipping the clear when it returns 0 is
+// equivalent.
+void clearErrors() {
+    if (ERR_peek_error() != 0) ERR_clear_error();
+}
 
 // A fresh memory BIO for SSL_set0_rbio/SSL_set0_wbio, or null.
 BIO* newMemoryBio(bool input) {
@@ -127,7 +144,7 @@ std::unique_ptr<TlsStream> TlsStream::client(const ClientContext& ctx, const std
 
 void TlsStream::feed(std::string_view ciphertext) {
     if (failed_) return;
-    ERR_clear_error();
+    clearErrors();
     while (!ciphertext.empty()) {
         size_t written = 0;
         if (BIO_write_ex(in_, ciphertext.data(), ciphertext.size(), &written) != 1 ||
@@ -143,7 +160,14 @@ void TlsStream::feed(std::string_view ciphertext) {
 
 TlsStream::ReadResult TlsStream::read(char* buf, size_t cap) {
     if (failed_) return {Status::kError};
-    ERR_clear_error();
+    if (handshake_done_ && !hasBufferedInput() &&
+        (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) == 0) {
+        // Nothing to decrypt: SSL_read would only say SSL_ERROR_WANT_READ (after the handshake,
+        // reading never produces output by itself), so skip the call and its error-queue work.
+        releaseInput();
+        return {Status::kWantMore};
+    }
+    clearErrors();
     if (!handshake_done_) {
         const int result = SSL_do_handshake(ssl_);
         if (result != 1) {
@@ -166,11 +190,11 @@ TlsStream::ReadResult TlsStream::read(char* buf, size_t cap) {
     switch (SSL_get_error(ssl_, result)) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE:
-            ERR_clear_error();
+            clearErrors();
             releaseInput();
             return {Status::kWantMore};
         case SSL_ERROR_ZERO_RETURN:
-            ERR_clear_error();
+            clearErrors();
             return {Status::kClosed};
         default:
             setError(result, "read failed");
@@ -202,11 +226,35 @@ bool TlsStream::write(std::string_view plaintext) {
         return true;
     }
     if ((SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return false;
-    ERR_clear_error();
+    clearErrors();
     const int result = writeAll(ssl_, plaintext);
     if (result != 1) {
         setError(result, "write failed");
         return false;
+    }
+    return true;
+}
+
+bool TlsStream::write(const std::string_view* parts, size_t count) {
+    size_t total = 0;
+    size_t non_empty = 0;
+    for (size_t i = 0; i < count; ++i) {
+        total += parts[i].size();
+        if (!parts[i].empty()) ++non_empty;
+    }
+    if (non_empty > 1 && total <= kMaxCoalesced) {
+        // One record instead of one per part (SSL_write copies the bytes out before returning,
+        // so the shared buffer is free again afterwards).
+        size_t at = 0;
+        for (size_t i = 0; i < count; ++i) {
+            if (parts[i].empty()) continue;
+            std::memcpy(t_coalesce_buffer + at, parts[i].data(), parts[i].size());
+            at += parts[i].size();
+        }
+        return write(std::string_view(t_coalesce_buffer, total));
+    }
+    for (size_t i = 0; i < count; ++i) {
+        if (!parts[i].empty() && !write(parts[i])) return false;
     }
     return true;
 }
@@ -245,6 +293,11 @@ void TlsStream::consumeOutput() {
     }
     // On a read-write memory BIO, BIO_reset drops the data (it zeroes the capacity too).
     if (memory->length > 0) BIO_reset(out_);
+}
+
+bool TlsStream::hasBufferedInput() const {
+    // Ciphertext not yet read by OpenSSL, or a record (or part of one) it already holds.
+    return ssl_ != nullptr && (BIO_ctrl_pending(in_) > 0 || SSL_has_pending(ssl_) == 1);
 }
 
 void TlsStream::releaseInput() {

@@ -58,6 +58,8 @@ class TlsStream {
     void startHandshake();
     // Encrypts `plaintext` (or keeps it until the handshake is done). False after a fatal error.
     bool write(std::string_view plaintext);
+    // Same for the concatenation of `count` parts; small parts together make one TLS record.
+    bool write(const std::string_view* parts, size_t count);
     // Queues close_notify.
     void shutdown();
 
@@ -66,6 +68,9 @@ class TlsStream {
     void consumeOutput();
 
     bool handshakeDone() const { return handshake_done_; }
+    // Whether fed ciphertext (or a record OpenSSL holds) is still undecrypted or undelivered:
+    // read() may return data or a close without another feed().
+    bool hasBufferedInput() const;
     bool failed() const { return failed_; }
     const std::string& error() const { return error_; }
     // After the handshake: "TLSv1.3", the SNI name the client sent ("" if none), the ALPN

@@ -231,6 +231,88 @@ TEST_F(TlsStreamTest, LargeTransfersBothWays) {
     EXPECT_EQ(c.server_side.received.substr(big.size()), "after");
 }
 
+// The number of TLS records in `ciphertext` (whole records only).
+size_t recordCount(std::string_view ciphertext) {
+    size_t count = 0;
+    while (ciphertext.size() >= 5) {
+        const size_t length = (static_cast<unsigned char>(ciphertext[3]) << 8) |
+                              static_cast<unsigned char>(ciphertext[4]);
+        if (ciphertext.size() < 5 + length) break;
+        ciphertext.remove_prefix(5 + length);
+        ++count;
+    }
+    return count;
+}
+
+TEST_F(TlsStreamTest, SmallPartsOfOneWriteShareOneRecord) {
+    Conversation c = connect(*verifying_, *server_, "default.test");
+    ASSERT_TRUE(c.ok());
+    const std::string_view parts[4] = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n", "", "o",
+                                       "k"};
+    ASSERT_TRUE(c.server->write(parts, 4));
+    EXPECT_EQ(recordCount(c.server->output()), 1u);
+    c.run();
+    EXPECT_EQ(c.client_side.received, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+    // Too much for one record: each part is written in order, as before.
+    const std::string big(20000, 'x');
+    const std::string_view large[3] = {"head;", big, ";tail"};
+    ASSERT_TRUE(c.server->write(large, 3));
+    c.run();
+    EXPECT_EQ(c.client_side.received.substr(c.client_side.received.find("okhead;")),
+              "okhead;" + big + ";tail");
+    EXPECT_FALSE(c.server->failed() || c.client->failed());
+}
+
+TEST_F(TlsStreamTest, BufferedInputIsReportedUntilDelivered) {
+    Conversation c = connect(*verifying_, *server_, "default.test");
+    ASSERT_TRUE(c.ok());
+    EXPECT_FALSE(c.server->hasBufferedInput());
+    char buf[64];
+    EXPECT_EQ(c.server->read(buf, sizeof buf).status, Status::kWantMore);
+    ASSERT_TRUE(c.client->write("hello"));
+    c.server->feed(c.client->output());
+    c.client->consumeOutput();
+    EXPECT_TRUE(c.server->hasBufferedInput());  // ciphertext not read yet
+    TlsStream::ReadResult r = c.server->read(buf, 2);
+    ASSERT_EQ(r.status, Status::kData);
+    EXPECT_EQ(std::string_view(buf, r.n), "he");
+    EXPECT_TRUE(c.server->hasBufferedInput());  // the rest of the decrypted record
+    r = c.server->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, Status::kData);
+    EXPECT_EQ(std::string_view(buf, r.n), "llo");
+    EXPECT_FALSE(c.server->hasBufferedInput());
+    EXPECT_EQ(c.server->read(buf, sizeof buf).status, Status::kWantMore);
+
+    // A close_notify already seen keeps being reported, with or without buffered input.
+    c.client->shutdown();
+    c.server->feed(c.client->output());
+    c.client->consumeOutput();
+    EXPECT_EQ(c.server->read(buf, sizeof buf).status, Status::kClosed);
+    EXPECT_FALSE(c.server->hasBufferedInput());
+    EXPECT_EQ(c.server->read(buf, sizeof buf).status, Status::kClosed);
+}
+
+TEST_F(TlsStreamTest, StaleErrorsInTheQueueDoNotFailOperations) {
+    Conversation c = connect(*verifying_, *server_, "default.test");
+    ASSERT_TRUE(c.ok());
+    // Another OpenSSL user on this thread left an error behind.
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    ASSERT_TRUE(c.client->write("ping"));
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    c.server->feed(c.client->output());
+    c.client->consumeOutput();
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    char buf[64];
+    TlsStream::ReadResult r = c.server->read(buf, sizeof buf);
+    ASSERT_EQ(r.status, Status::kData);
+    EXPECT_EQ(std::string_view(buf, r.n), "ping");
+    ERR_raise(ERR_LIB_SSL, SSL_R_BAD_LENGTH);
+    EXPECT_EQ(c.server->read(buf, sizeof buf).status, Status::kWantMore);
+    ERR_clear_error();
+    EXPECT_FALSE(c.server->failed() || c.client->failed());
+}
+
 TEST_F(TlsStreamTest, WritesBeforeTheHandshakeAreSentAfterIt) {
     auto client = TlsStream::client(*verifying_, "default.test");
     auto server = TlsStream::server(*server_);
