@@ -176,14 +176,18 @@ void HttpSession::onClientData(std::string_view bytes) {
         // Body bytes: client_body_timeout is the longest gap between reads.
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     }
-    if (!client_in_.empty() || state_ == State::kQueued || state_ == State::kConnecting ||
-        state_ == State::kClosing || (state_ == State::kExchange && request_complete_)) {
+    if (!client_in_.empty() || buffersClientBytes()) {
         // The parser is paused: keep the bytes (bounded: reads stop until it resumes).
         client_in_.append(bytes);
         client_->stopReading();
         return;
     }
     handleRequestFeed(request_parser_.feed(bytes), bytes);
+}
+
+bool HttpSession::buffersClientBytes() const {
+    return state_ == State::kQueued || state_ == State::kConnecting || state_ == State::kClosing ||
+           (state_ == State::kExchange && request_complete_);
 }
 
 void HttpSession::resumeRequest() {
@@ -218,6 +222,12 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
         case http::FeedResult::kOk:
             return;
         case http::FeedResult::kPaused:
+            client_in_.assign(input.substr(result.consumed));
+            // A complete request waiting for its response: reading on costs nothing (anything
+            // that arrives is kept by onClientData, which stops reading then), and stopping
+            // now and starting after the response costs two epoll_ctl calls per request.
+            if (!client_in_.empty() || !buffersClientBytes()) client_->stopReading();
+            return;
         case http::FeedResult::kUpgraded:
             client_in_.assign(input.substr(result.consumed));
             client_->stopReading();

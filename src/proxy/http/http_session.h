@@ -119,6 +119,9 @@ class HttpSession final : public Session,
     void releaseServer();
 
     // responses made here
+    // Whether client bytes arriving now are kept for later (the parser waits for a response or
+    // an upstream) rather than parsed.
+    bool buffersClientBytes() const;
     void respondError(int status, const char* termination);
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
