@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "base/log.h"
 #include "base/version.h"
@@ -64,25 +65,24 @@ int main(int argc, char** argv) {
         }
     }
 
+    const auto invalid = [&config_path](const std::vector<std::string>& errors) {
+        for (const auto& message : errors) std::fprintf(stderr, "%s\n", message.c_str());
+        std::fprintf(stderr, "sluice: configuration %s is invalid (%zu error%s)\n",
+                     config_path.c_str(), errors.size(), errors.size() == 1 ? "" : "s");
+        return 1;
+    };
     auto loaded = sluice::config::loadConfig(config_path);
     if (auto* errors = std::get_if<sluice::config::ConfigErrors>(&loaded)) {
-        for (const auto& message : errors->messages) std::fprintf(stderr, "%s\n", message.c_str());
-        std::fprintf(stderr, "sluice: configuration %s is invalid (%zu error%s)\n",
-                     config_path.c_str(), errors->messages.size(),
-                     errors->messages.size() == 1 ? "" : "s");
-        return 1;
+        return invalid(errors->messages);
     }
     auto& config = std::get<sluice::config::Config>(loaded);
-    // Certificates and keys are part of the configuration: a broken one fails -t too. (run()
-    // builds the contexts again, so that the ticket keys belong to the server.)
-    auto contexts = sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
-    if (auto* errors = std::get_if<std::vector<std::string>>(&contexts)) {
-        for (const auto& message : *errors) std::fprintf(stderr, "%s\n", message.c_str());
-        std::fprintf(stderr, "sluice: configuration %s is invalid (%zu error%s)\n",
-                     config_path.c_str(), errors->size(), errors->size() == 1 ? "" : "s");
-        return 1;
-    }
     if (test_only) {
+        // Certificates, keys and CA files are part of the configuration: a broken one fails
+        // -t too. (A real start builds them in Server::run(), which reports the same errors.)
+        auto contexts =
+            sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
+        if (auto* errors = std::get_if<std::vector<std::string>>(&contexts))
+            return invalid(*errors);
         std::printf("configuration ok: %zu listeners, %zu pools, %zu servers\n",
                     config.listeners.size(), config.pools.size(), config.serverCount());
         return 0;
