@@ -208,12 +208,16 @@ void TcpConnection::drainTls() {
     }
 }
 
-bool TcpConnection::flushTls() {
-    const std::string_view out = tls_->output();
-    if (out.empty()) return true;
-    std::string_view parts[1] = {out};
-    const bool ok = rawWrite(parts, 1);
+bool TcpConnection::writeTlsOutput() {
+    std::string_view out[1] = {tls_->output()};
+    if (out[0].empty()) return true;
+    const bool ok = rawWrite(out, 1);
     tls_->consumeOutput();
+    return ok;
+}
+
+bool TcpConnection::flushTls() {
+    const bool ok = writeTlsOutput();
     if (!ok && !closing_) fail(UV_EPIPE);
     return ok;
 }
@@ -241,12 +245,8 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
             failed_ = true;
             return false;
         }
-        const std::string_view out = tls_->output();
-        if (out.empty()) return true;  // kept until the handshake is done
-        std::string_view cipher[1] = {out};
-        const bool ok = rawWrite(cipher, 1);
-        tls_->consumeOutput();
-        return ok;
+        // Nothing to send yet while the handshake runs (the plaintext is kept until it is done).
+        return writeTlsOutput();
     }
     return rawWrite(parts, 4);
 }

@@ -99,6 +99,9 @@ class TcpConnection {
     void updateReading();
     // Decrypts and delivers what the TLS stream holds; writes what it produced.
     void drainTls();
+    // Writes the TLS stream's ciphertext; false when the socket is broken (no callback).
+    bool writeTlsOutput();
+    // writeTlsOutput(), reporting a broken socket through onError.
     bool flushTls();
     void scheduleTlsDrain();
     static void onTlsIdle(uv_idle_t* idle);
