@@ -2,7 +2,8 @@
 """Helpers for scripts/bench (stdlib only, run with /usr/bin/python3).
 
   bench_report.py ports N             print N distinct free TCP ports on 127.0.0.1
-  bench_report.py ticks PID           utime+stime clock ticks of PID and all its descendants
+  bench_report.py ticks PID           "UTIME STIME": clock ticks of PID and all its descendants
+  bench_report.py machine             "BUSY TOTAL": clock ticks of all CPUs since boot (/proc/stat)
   bench_report.py wrk FILE            parse wrk --latency output: "REQUESTS RPS P99_MS ERRORS"
   bench_report.py report TSV STATUS   print the markdown report (see scripts/bench)
 """
@@ -27,7 +28,7 @@ def free_ports(n):
 
 
 def _stat(pid):
-    """(ppid, utime+stime) from /proc/PID/stat, or None if the process is gone."""
+    """(ppid, (utime, stime)) from /proc/PID/stat, or None if the process is gone."""
     try:
         with open("/proc/%s/stat" % pid) as f:
             data = f.read()
@@ -36,11 +37,11 @@ def _stat(pid):
     # comm (field 2) may contain spaces and parentheses: split after the last ')'.
     rest = data[data.rindex(")") + 2:].split()
     # rest[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
-    return int(rest[1]), int(rest[11]) + int(rest[12])
+    return int(rest[1]), (int(rest[11]), int(rest[12]))
 
 
 def ticks(root):
-    """CPU ticks of root and every descendant process (threads are included in each)."""
+    """(user, system) CPU ticks of root and every descendant process (threads included)."""
     procs = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -50,13 +51,24 @@ def ticks(root):
     children = {}
     for pid, (ppid, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
-    total, todo = 0, [int(root)]
+    user, system, todo = 0, 0, [int(root)]
     while todo:
         pid = todo.pop()
         if pid in procs:
-            total += procs[pid][1]
+            user += procs[pid][1][0]
+            system += procs[pid][1][1]
         todo.extend(children.get(pid, []))
-    return total
+    return user, system
+
+
+def machine():
+    """(busy, total) ticks over all CPUs: the first line of /proc/stat (idle and iowait are not
+    busy; guest time is already counted in user)."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    total = sum(fields[:8])
+    return total - fields[3] - fields[4], total
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -95,7 +107,9 @@ def _fmt_ms(ms):
 
 
 def report(tsv, status_arg):
-    """tsv rows: proxy round requests rps p99_ms cpu_us_per_req errors.
+    """tsv rows: proxy round requests rps p99_ms user_us sys_us machine_us busy_pct errors
+    (user/sys: the proxy's CPU per request; machine: every CPU's busy time per request, wrk and
+    the backend included; busy_pct: how busy the CPUs were during the run).
     status_arg: "name=status,name=status" in display order; status "ok" or a reason."""
     order, status = [], {}
     for item in status_arg.split(","):
@@ -107,37 +121,61 @@ def report(tsv, status_arg):
         with open(tsv) as f:
             for line in f:
                 p = line.split()
-                if len(p) == 7:
+                if len(p) == 10:
                     rows.setdefault(p[0], []).append(
-                        (int(p[2]), float(p[3]), float(p[4]), float(p[5]), int(p[6])))
+                        (int(p[2]), float(p[3]), float(p[4]), float(p[5]), float(p[6]),
+                         float(p[7]), float(p[8]), int(p[9])))
     med = {}
-    lines = ["| proxy | median req/s | median p99 | CPU µs/req | errors |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| proxy | median req/s | median p99 | CPU µs/req | user | kernel | machine µs/req "
+             "| errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name in order:
         runs = rows.get(name, [])
         if not runs:
             reason = status.get(name) or "no runs"
-            lines.append("| %s | %s | | | |" % (name, reason if reason != "ok" else "no runs"))
+            lines.append("| %s | %s | | | | | | |" % (name, reason if reason != "ok" else "no runs"))
             continue
-        rps = statistics.median(r[1] for r in runs)
-        p99 = statistics.median(r[2] for r in runs)
-        cpu = statistics.median(r[3] for r in runs)
-        errs = sum(r[4] for r in runs)
-        med[name] = (rps, p99, cpu)
-        lines.append("| %s | %.0f | %s | %.1f | %d |" % (name, rps, _fmt_ms(p99), cpu, errs))
+        m = {
+            "rps": statistics.median(r[1] for r in runs),
+            "p99": statistics.median(r[2] for r in runs),
+            "cpu": statistics.median(r[3] + r[4] for r in runs),
+            "user": statistics.median(r[3] for r in runs),
+            "sys": statistics.median(r[4] for r in runs),
+            "machine": statistics.median(r[5] for r in runs),
+            "busy": statistics.median(r[6] for r in runs),
+        }
+        errs = sum(r[7] for r in runs)
+        med[name] = m
+        lines.append("| %s | %.0f | %s | %.1f | %.1f | %.1f | %.1f | %d |" % (
+            name, m["rps"], _fmt_ms(m["p99"]), m["cpu"], m["user"], m["sys"], m["machine"], errs))
     lines.append("")
-    if "sluice" in med and "haproxy" in med and med["haproxy"][0] and med["haproxy"][2]:
-        lines.append("sluice/haproxy req/s ratio: %.2f" % (med["sluice"][0] / med["haproxy"][0]))
-        lines.append("sluice/haproxy CPU/req ratio: %.2f" % (med["sluice"][2] / med["haproxy"][2]))
-    else:
-        lines.append("sluice/haproxy req/s ratio: n/a (sluice %s)" % status.get("sluice", "?"))
-        lines.append("sluice/haproxy CPU/req ratio: n/a")
-    if "sluice-tls" in med and "haproxy-tls" in med and med["haproxy-tls"][0] and \
-            med["haproxy-tls"][2]:
-        lines.append("TLS: sluice/haproxy req/s ratio: %.2f"
-                     % (med["sluice-tls"][0] / med["haproxy-tls"][0]))
-        lines.append("TLS: sluice/haproxy CPU/req ratio: %.2f"
-                     % (med["sluice-tls"][2] / med["haproxy-tls"][2]))
+    for prefix, ours, theirs in (("", "sluice", "haproxy"), ("TLS: ", "sluice-tls", "haproxy-tls")):
+        if ours in med and theirs in med and med[theirs]["rps"] and med[theirs]["cpu"]:
+            lines.append("%ssluice/haproxy req/s ratio: %.2f"
+                         % (prefix, med[ours]["rps"] / med[theirs]["rps"]))
+            lines.append("%ssluice/haproxy CPU/req ratio: %.2f"
+                         % (prefix, med[ours]["cpu"] / med[theirs]["cpu"]))
+        elif not prefix:
+            lines.append("sluice/haproxy req/s ratio: n/a (sluice %s)" % status.get("sluice", "?"))
+            lines.append("sluice/haproxy CPU/req ratio: n/a")
+    if "sluice" in med and "haproxy" in med and med["haproxy"]["cpu"]:
+        s, h = med["sluice"], med["haproxy"]
+        # With every CPU busy, req/s = CPUs / (machine CPU per request). The proxy's share of that
+        # is its CPU/req; the rest (wrk, backend) is what the proxy cannot change.
+        rest = s["machine"] - s["cpu"]
+        need = h["machine"] / 1.2 - rest
+        lines.append("")
+        lines.append("What bounds the plain ratios (medians):")
+        lines.append("- CPUs busy during the runs: sluice %.0f%%, haproxy %.0f%%; per request the "
+                     "whole machine spent %.1f µs (sluice runs) and %.1f µs (haproxy runs), the "
+                     "proxy's own share %.1f and %.1f." % (s["busy"], h["busy"], s["machine"],
+                                                           h["machine"], s["cpu"], h["cpu"]))
+        lines.append("- kernel time per request: sluice %.1f µs, haproxy %.1f µs; sluice's kernel "
+                     "time alone is %.2f of haproxy's whole CPU/req." % (
+                         s["sys"], h["sys"], s["sys"] / h["cpu"]))
+        lines.append("- 1.2x haproxy's req/s would need sluice at %.1f µs CPU/req (%.2f of "
+                     "haproxy's), if the rest of the machine's cost per request stayed at "
+                     "%.1f µs." % (need, need / h["cpu"], rest))
     return "\n".join(lines)
 
 
@@ -148,7 +186,9 @@ def main(argv):
     if cmd == "ports":
         print(" ".join(str(p) for p in free_ports(int(argv[2]))))
     elif cmd == "ticks":
-        print(ticks(argv[2]))
+        print(*ticks(argv[2]))
+    elif cmd == "machine":
+        print(*machine())
     elif cmd == "wrk":
         requests, rps, p99, errors = parse_wrk(argv[2])
         print(requests, "%.2f" % rps, "%.4f" % p99, errors)
