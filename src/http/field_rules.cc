@@ -3,13 +3,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/ascii.h"
 #include "http/header_list.h"
 
 namespace sluice::http {
 
 namespace {
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
 bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 

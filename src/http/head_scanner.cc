@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http/ascii.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -12,8 +14,6 @@ namespace sluice::http {
 namespace {
 
 constexpr std::string_view kTransferEncoding = "transfer-encoding";
-
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 // tchar (RFC 9110 5.6.2) by table: the method check runs on every request line.
 struct TcharTable {
@@ -28,8 +28,6 @@ struct TcharTable {
 constexpr TcharTable kTchar;
 
 bool isTchar(char c) { return kTchar.is[static_cast<unsigned char>(c)]; }
-
-char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 constexpr size_t kNone = static_cast<size_t>(-1);
 

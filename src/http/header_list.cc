@@ -3,22 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http/ascii.h"
+
 namespace sluice::http {
 
 namespace {
-
-// ASCII lower case by table: names are compared byte by byte on every message.
-struct LowerTable {
-    char to[256] = {};
-    constexpr LowerTable() {
-        for (int c = 0; c < 256; ++c) {
-            to[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        }
-    }
-};
-constexpr LowerTable kLower;
-
-char lowerAscii(char c) { return kLower.to[static_cast<unsigned char>(c)]; }
 
 bool isOws(char c) { return c == ' ' || c == '\t'; }
 
@@ -45,14 +34,6 @@ FieldName forwardingName(std::string_view name, std::string_view lower, FieldNam
 }
 
 }  // namespace
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (a[i] != b[i] && lowerAscii(a[i]) != lowerAscii(b[i])) return false;
-    }
-    return true;
-}
 
 FieldName classifyFieldName(std::string_view name) {
     // By length first: most names are rejected without looking at a byte.

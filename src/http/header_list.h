@@ -103,7 +103,4 @@ class HeaderList {
     bool slice_value_ = false;
 };
 
-// ASCII case-insensitive equality (header names, tokens).
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
-
 }  // namespace sluice::http

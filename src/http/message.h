@@ -9,6 +9,13 @@
 
 namespace sluice::http {
 
+// Chunked bodies, in both directions. Chunk extensions are legal but unused; a peer sending
+// kilobytes of them per chunk is probing (or trying to exhaust) the parser.
+constexpr uint64_t kMaxChunkExtensionBytes = 4096;
+// Framing bytes between two pieces of chunk data: CRLF, the size (llhttp accepts any number of
+// leading zeros) and extensions. Bounds a body that never makes progress.
+constexpr uint64_t kMaxChunkFramingBytes = kMaxChunkExtensionBytes + 512;
+
 enum class BodyFraming {
     kNone,           // no body (GET without CL, HEAD/204/304/1xx responses, CL: 0)
     kContentLength,  // exactly content_length bytes

@@ -4,17 +4,6 @@
 
 namespace sluice::http {
 
-namespace {
-
-// Chunk extensions are legal but unused; a client sending kilobytes of them per chunk is
-// probing (or trying to exhaust) the parser.
-constexpr uint64_t kMaxChunkExtensionBytes = 4096;
-// Framing bytes between two pieces of chunk data: CRLF, the size (llhttp accepts any number of
-// leading zeros) and extensions. Bounds a body that never makes progress.
-constexpr uint64_t kMaxChunkFramingBytes = kMaxChunkExtensionBytes + 512;
-
-}  // namespace
-
 struct RequestParserCallbacks {
     static RequestParser& self(llhttp_t* p) { return *static_cast<RequestParser*>(p->data); }
 

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "http/ascii.h"
 #include "http/field_rules.h"
 
 namespace sluice::http {
@@ -9,10 +10,6 @@ namespace sluice::http {
 namespace {
 
 constexpr Verdict reject(int status, const char* reason) { return Verdict{status, reason}; }
-
-bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
-}
 
 Verdict checkTarget(const RequestHead& head, std::string_view host, bool has_host) {
     std::string_view target = head.target;

@@ -7,8 +7,6 @@ namespace sluice::http {
 namespace {
 
 constexpr unsigned kMaxResponseFields = 256;
-constexpr uint64_t kMaxChunkExtensionBytes = 4096;
-constexpr uint64_t kMaxChunkFramingBytes = kMaxChunkExtensionBytes + 512;
 
 // The upstream's framing must be as unambiguous as a client's: we re-frame the body for the
 // client, so any doubt about where it ends would let one response bleed into the next.

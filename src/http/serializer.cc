@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "http/ascii.h"
 #include "http/field_rules.h"
 #include "http/header_list.h"
 
@@ -119,10 +120,6 @@ class ConnectionList {
     size_t count_ = 0;
     bool overflow_ = false;
 };
-
-bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
-}
 
 // Splits an absolute-form target into authority and origin-form rest; false for other forms.
 bool splitAbsoluteForm(std::string_view target, std::string_view& authority,

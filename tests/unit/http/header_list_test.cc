@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "http/ascii.h"
+
 namespace sluice::http {
 namespace {
 
