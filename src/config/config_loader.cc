@@ -10,6 +10,7 @@
 #include "config/config_reader.h"
 #include "config/diagnostics.h"
 #include "config/feature_gate.h"
+#include "config/toml_document.h"
 
 namespace sluice::config {
 
@@ -33,7 +34,7 @@ std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
     toml::value root;
     try {
         std::istringstream in(text);
-        root = toml::parse(in, path);
+        root = parseTomlDocument(in, path);
     } catch (const toml::exception& e) {
         addSyntaxError(e, &diags);
         return ConfigErrors{diags.format(path)};

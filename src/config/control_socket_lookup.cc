@@ -5,6 +5,8 @@
 #include <sstream>
 #include <toml.hpp>
 
+#include "config/toml_document.h"
+
 namespace sluice::config {
 
 std::string controlSocketFromFile(const std::string& path) {
@@ -15,7 +17,7 @@ std::string controlSocketFromFile(const std::string& path) {
     if (!file || file.bad()) return "";
     try {
         std::istringstream in(text.str());
-        const toml::value root = toml::parse(in, path);
+        const toml::value root = parseTomlDocument(in, path);
         if (!root.is_table()) return "";
         const auto& table = root.as_table();
         const auto global = table.find("global");
