@@ -45,7 +45,7 @@ def wait_port(port, timeout=15.0, proc=None):
 class Backend:
     """One Gunicorn process serving tests/app/backend.py."""
 
-    def __init__(self, name, workdir, workers=2, threads=4, worker_class="gthread"):
+    def __init__(self, name, workdir, workers=2, threads=4, worker_class="gthread", wait=True):
         self.name = name
         self.port = free_port()
         self.health_file = os.path.join(workdir, name + ".down")
@@ -59,6 +59,10 @@ class Backend:
         args.append("backend:application")
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self):
         wait_port(self.port, 30, self.proc)
 
     def kill(self):
@@ -67,12 +71,10 @@ class Backend:
             self.proc.wait()
 
     def stop(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        # SIGKILL to the whole process group: no test depends on how a backend stops, and a
+        # graceful Gunicorn stop takes over a second (its arbiter waits graceful_timeout for
+        # workers that notice SIGTERM only between 1 s polls), in every test's teardown.
+        self.kill()
         self.log.close()
 
 
@@ -339,11 +341,14 @@ class SluiceTestCase(unittest.TestCase):
             self.fail("\n".join(problems))
 
     def start_backends(self, n=3, **kwargs):
+        # Started side by side (their imports take most of a second each), then waited for.
         backends = []
         for i in range(n):
-            b = Backend("app%d" % (i + 1), self.workdir, **kwargs)
+            b = Backend("app%d" % (i + 1), self.workdir, wait=False, **kwargs)
             self._teardown.append(b.stop)
             backends.append(b)
+        for b in backends:
+            b.wait_listening()
         return backends
 
     def start_sluice(self, config_text, listen_port, name="sluice"):
@@ -363,3 +368,17 @@ class SluiceTestCase(unittest.TestCase):
 
     def add_cleanup(self, fn):
         self._teardown.append(fn)
+
+    def dead_socket(self):
+        """A socket bound to a 127.0.0.1 port and not listening, open until the test ends:
+        connects to its port are refused, and no other test running alongside can take the
+        port meanwhile (a port from free_port() could be bound again at once). listen() on it
+        brings the port to life."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        self.add_cleanup(s.close)
+        return s
+
+    def dead_port(self):
+        """The port of dead_socket(): nothing listens there for the whole test."""
+        return self.dead_socket().getsockname()[1]
