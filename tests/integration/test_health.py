@@ -168,16 +168,12 @@ class HealthCheckTest(HealthCheckCase):
     def test_tcp_check_brings_a_restarted_backend_back(self):
         upstream = RecordingUpstream()
         self.add_cleanup(upstream.close)
-        dead = free_port()
-        self.start_proxy([upstream.port, dead], health_check_toml(type_="tcp"))
+        late = self.dead_socket()
+        self.start_proxy([upstream.port, late.getsockname()[1]], health_check_toml(type_="tcp"))
         self.wait_log(r"pool app server app2 is DOWN: connect: connection refused "
                       r"\(first check\)", SLACK)
         # Something starts listening on the dead port: two passes bring it back.
-        late = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        late.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        late.bind(("127.0.0.1", dead))
         late.listen(64)
-        self.add_cleanup(late.close)
 
         def accept_and_close():
             while True:
@@ -195,7 +191,7 @@ class HealthCheckTest(HealthCheckCase):
 
     def test_failed_first_check_at_start_marks_the_server_down_at_once(self):
         backends = self.start_backends(2)
-        dead = free_port()  # nothing listens here
+        dead = self.dead_port()  # nothing listens here
         # A long interval and a high fall: only the first-check rule can explain a quick DOWN.
         port = self.start_proxy(
             [backends[0].port, dead, backends[1].port],
@@ -295,7 +291,7 @@ class HealthCheckReloadTest(HealthCheckCase):
 
     def test_servers_added_by_reload_begin_down_and_join_after_their_first_pass(self):
         backends = self.start_backends(2)
-        dead = free_port()
+        dead = self.dead_port()
         check = health_check_toml(interval="300ms", timeout="500ms", rise=3)
         port = self.start_proxy([backends[0].port], check)
         self.wait_all_seen(port, ["app1"])

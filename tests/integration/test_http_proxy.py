@@ -100,7 +100,7 @@ class HttpProxyTest(SluiceTestCase):
         self.assertEqual(seen.get("x-request-id"), rid)
 
     def test_dead_backend_gives_502_not_a_hang(self):
-        dead_port = free_port()  # nothing listens there
+        dead_port = self.dead_port()  # nothing listens there
         port = self.start_proxy([dead_port], pool_extra='connect_timeout = "1s"\nretries = 1')
         start = time.monotonic()
         status, headers, body = http_request(port, timeout=10)
@@ -110,7 +110,7 @@ class HttpProxyTest(SluiceTestCase):
 
     def test_dead_backend_is_skipped_for_a_live_one(self):
         backends = self.start_backends(1)
-        dead_port = free_port()
+        dead_port = self.dead_port()
         port = self.start_proxy([dead_port, backends[0].port], workers=1)
         for _ in range(4):
             status, headers, body = http_request(port)

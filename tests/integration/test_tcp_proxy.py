@@ -85,7 +85,7 @@ class TcpProxyTest(SluiceTestCase):
     def test_failed_connect_moves_to_the_next_server(self):
         echo = EchoServer()
         self.add_cleanup(echo.close)
-        dead = free_port()
+        dead = self.dead_port()
         port = self.start_proxy([dead, echo.port], pool_extra="retries = 1")
         for i in range(4):
             with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
@@ -93,7 +93,7 @@ class TcpProxyTest(SluiceTestCase):
                 self.assertEqual(s.recv(100), b"ping%d" % i)
 
     def test_no_server_closes_the_connection(self):
-        dead = free_port()
+        dead = self.dead_port()
         port = self.start_proxy([dead], pool_extra="retries = 0")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.settimeout(5)
