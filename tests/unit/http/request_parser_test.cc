@@ -25,7 +25,7 @@ namespace sluice::http {
 namespace {
 
 // Records every handler call as text so whole exchanges compare with one EXPECT_EQ.
-class Recorder : public RequestHandler {
+class RequestRecorder : public RequestHandler {
   public:
     Action onRequestHead(RequestHead& head) override {
         ++heads;
@@ -87,7 +87,7 @@ RequestLimits testLimits() {
 }
 
 TEST(RequestParser, ParsesSimpleGet) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     const std::string in =
         "GET /index.html?q=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n";
@@ -106,7 +106,7 @@ TEST(RequestParser, ParsesSimpleGet) {
 }
 
 TEST(RequestParser, TrimsWhitespaceAroundValues) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser, "GET / HTTP/1.1\r\nHost:  a.example \t\r\nX-A:\tb c \r\n\r\n").kind,
               FeedResult::kOk);
@@ -115,7 +115,7 @@ TEST(RequestParser, TrimsWhitespaceAroundValues) {
 }
 
 TEST(RequestParser, ParsesPostWithContentLength) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(
         drive(parser, "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world").kind,
@@ -126,7 +126,7 @@ TEST(RequestParser, ParsesPostWithContentLength) {
 }
 
 TEST(RequestParser, DecodesChunkedBodyAndDropsTrailers) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser,
                     "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -146,7 +146,7 @@ TEST(RequestParser, SameResultAtEverySplitPoint) {
         "X-Long: 0123456789\r\n\r\n"
         "a\r\n0123456789\r\n3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n"
         "GET /next HTTP/1.1\r\nHost: a.example:8080\r\nContent-Length: 4\r\n\r\nwxyz";
-    Recorder whole;
+    RequestRecorder whole;
     {
         RequestParser parser(whole, testLimits());
         ASSERT_EQ(drive(parser, in).kind, FeedResult::kOk);
@@ -155,7 +155,7 @@ TEST(RequestParser, SameResultAtEverySplitPoint) {
     EXPECT_EQ(whole.completes, 2);
     EXPECT_EQ(whole.body, "0123456789abcwxyz");
     for (size_t cut = 1; cut < in.size(); ++cut) {
-        Recorder rec;
+        RequestRecorder rec;
         RequestParser parser(rec, testLimits());
         ASSERT_EQ(drive(parser, in, {cut}).kind, FeedResult::kOk) << "cut at " << cut;
         EXPECT_EQ(rec.body, whole.body) << "cut at " << cut;
@@ -165,7 +165,7 @@ TEST(RequestParser, SameResultAtEverySplitPoint) {
     // And one byte at a time.
     std::vector<size_t> cuts;
     for (size_t i = 1; i < in.size(); ++i) cuts.push_back(i);
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser, in, cuts).kind, FeedResult::kOk);
     EXPECT_EQ(rec.body, whole.body);
@@ -173,7 +173,7 @@ TEST(RequestParser, SameResultAtEverySplitPoint) {
 }
 
 TEST(RequestParser, PausesAfterEachPipelinedRequest) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     const std::string first = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\n";
     const std::string second = "POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok";
@@ -195,7 +195,7 @@ TEST(RequestParser, PausesAfterEachPipelinedRequest) {
 }
 
 TEST(RequestParser, IgnoresEmptyLinesBetweenRequests) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser,
                     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\nx\r\n"
@@ -207,14 +207,14 @@ TEST(RequestParser, IgnoresEmptyLinesBetweenRequests) {
 
 TEST(RequestParser, Http10ClosesUnlessKeepAliveAsked) {
     {
-        Recorder rec;
+        RequestRecorder rec;
         RequestParser parser(rec, testLimits());
         ASSERT_EQ(parser.feed("GET / HTTP/1.0\r\n\r\n").kind, FeedResult::kPaused);
         EXPECT_EQ(rec.last.version_minor, 0);
         EXPECT_FALSE(rec.last.keep_alive);
     }
     {
-        Recorder rec;
+        RequestRecorder rec;
         RequestParser parser(rec, testLimits());
         ASSERT_EQ(drive(parser,
                         "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
@@ -225,7 +225,7 @@ TEST(RequestParser, Http10ClosesUnlessKeepAliveAsked) {
         EXPECT_TRUE(rec.last.keep_alive);
     }
     {
-        Recorder rec;
+        RequestRecorder rec;
         RequestParser parser(rec, testLimits());
         ASSERT_EQ(parser.feed("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").kind,
                   FeedResult::kPaused);
@@ -234,7 +234,7 @@ TEST(RequestParser, Http10ClosesUnlessKeepAliveAsked) {
 }
 
 TEST(RequestParser, BytesAfterConnectionCloseAreRejected) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     FeedResult r = drive(parser,
                          "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
@@ -245,7 +245,7 @@ TEST(RequestParser, BytesAfterConnectionCloseAreRejected) {
 }
 
 TEST(RequestParser, ExpectContinueIsReported) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     FeedResult r = parser.feed(
         "PUT /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
@@ -256,7 +256,7 @@ TEST(RequestParser, ExpectContinueIsReported) {
 }
 
 TEST(RequestParser, WebsocketUpgradeStopsAfterRequest) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     const std::string head =
         "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -270,7 +270,7 @@ TEST(RequestParser, WebsocketUpgradeStopsAfterRequest) {
 }
 
 TEST(RequestParser, H2cUpgradeIsIgnored) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     FeedResult r = drive(parser,
                          "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
@@ -282,7 +282,7 @@ TEST(RequestParser, H2cUpgradeIsIgnored) {
 }
 
 TEST(RequestParser, HandlerPauseOnHeadAndBody) {
-    Recorder rec;
+    RequestRecorder rec;
     rec.pause_head = true;
     rec.pause_body = true;
     RequestParser parser(rec, testLimits());
@@ -304,7 +304,7 @@ TEST(RequestParser, HandlerPauseOnHeadAndBody) {
 }
 
 TEST(RequestParser, PauseOnBodylessHeadStillCompletes) {
-    Recorder rec;
+    RequestRecorder rec;
     rec.pause_head = true;
     RequestParser parser(rec, testLimits());
     FeedResult r = parser.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
@@ -313,7 +313,7 @@ TEST(RequestParser, PauseOnBodylessHeadStillCompletes) {
 }
 
 TEST(RequestParser, ReportsHeadProgress) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     EXPECT_TRUE(parser.idle());
     EXPECT_FALSE(parser.inHead());
@@ -328,7 +328,7 @@ TEST(RequestParser, ReportsHeadProgress) {
 }
 
 TEST(RequestParser, AcceptsAbsoluteFormAndAsterisk) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser,
                     "GET http://A.example:80/p?q HTTP/1.1\r\nHost: a.example\r\n\r\n"
@@ -340,7 +340,7 @@ TEST(RequestParser, AcceptsAbsoluteFormAndAsterisk) {
 }
 
 TEST(RequestParser, ErrorsAreSticky) {
-    Recorder rec;
+    RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     FeedResult r = parser.feed("GET / HTTP/1.1\nHost: a\r\n\r\n");
     ASSERT_EQ(r.kind, FeedResult::kError);

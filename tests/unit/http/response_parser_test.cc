@@ -8,7 +8,7 @@
 namespace sluice::http {
 namespace {
 
-class Recorder : public ResponseHandler {
+class ResponseRecorder : public ResponseHandler {
   public:
     void onInterimResponse(const ResponseHead& head) override {
         log += "I[" + std::to_string(head.status) + "]";
@@ -32,7 +32,7 @@ class Recorder : public ResponseHandler {
 };
 
 TEST(ResponseParser, ParsesContentLengthResponse) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     EXPECT_FALSE(parser.started());
@@ -49,7 +49,7 @@ TEST(ResponseParser, ParsesContentLengthResponse) {
 }
 
 TEST(ResponseParser, HeadResponseHasNoBody) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("HEAD");
     FeedResult r = parser.feed("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
@@ -68,7 +68,7 @@ TEST(ResponseParser, HeadResponseHasNoBody) {
 
 TEST(ResponseParser, NoContentAndNotModifiedHaveNoBody) {
     for (const char* status : {"204 No Content", "304 Not Modified"}) {
-        Recorder rec;
+        ResponseRecorder rec;
         ResponseParser parser(rec);
         parser.setRequestMethod("GET");
         const std::string head =
@@ -82,7 +82,7 @@ TEST(ResponseParser, NoContentAndNotModifiedHaveNoBody) {
 }
 
 TEST(ResponseParser, InterimContinueThenFinalResponse) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("POST");
     const std::string in =
@@ -90,7 +90,7 @@ TEST(ResponseParser, InterimContinueThenFinalResponse) {
         "HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
         "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
     for (size_t cut = 1; cut < in.size(); ++cut) {
-        Recorder split;
+        ResponseRecorder split;
         ResponseParser p(split);
         p.setRequestMethod("POST");
         ASSERT_EQ(p.feed(in.substr(0, cut)).kind, FeedResult::kOk) << cut;
@@ -107,7 +107,7 @@ TEST(ResponseParser, InterimContinueThenFinalResponse) {
 }
 
 TEST(ResponseParser, SwitchingProtocolsUpgrades) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     const std::string head =
@@ -121,14 +121,14 @@ TEST(ResponseParser, SwitchingProtocolsUpgrades) {
 }
 
 TEST(ResponseParser, DecodesChunkedResponse) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     const std::string in =
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
         "4\r\nWiki\r\n5;x=y\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\n\r\n";
     for (size_t cut = 1; cut < in.size(); ++cut) {
-        Recorder split;
+        ResponseRecorder split;
         ResponseParser p(split);
         p.setRequestMethod("GET");
         ASSERT_EQ(p.feed(in.substr(0, cut)).kind, FeedResult::kOk) << cut;
@@ -141,7 +141,7 @@ TEST(ResponseParser, DecodesChunkedResponse) {
 }
 
 TEST(ResponseParser, UntilCloseBodyEndsAtFinish) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     ASSERT_EQ(parser.feed("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nsome ").kind,
@@ -156,13 +156,13 @@ TEST(ResponseParser, UntilCloseBodyEndsAtFinish) {
 }
 
 TEST(ResponseParser, Http10ResponseWithoutKeepAliveIsNotReusable) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     ASSERT_EQ(parser.feed("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok").kind,
               FeedResult::kPaused);
     EXPECT_FALSE(rec.last.keep_alive);
-    Recorder rec2;
+    ResponseRecorder rec2;
     ResponseParser parser2(rec2);
     parser2.setRequestMethod("GET");
     ASSERT_EQ(
@@ -170,7 +170,7 @@ TEST(ResponseParser, Http10ResponseWithoutKeepAliveIsNotReusable) {
             .kind,
         FeedResult::kPaused);
     EXPECT_TRUE(rec2.last.keep_alive);
-    Recorder rec3;
+    ResponseRecorder rec3;
     ResponseParser parser3(rec3);
     parser3.setRequestMethod("GET");
     ASSERT_EQ(
@@ -188,7 +188,7 @@ TEST(ResponseParser, TruncatedResponseFailsAtFinish) {
         "HTTP/1.1 100 Continue\r\n\r\n",
     };
     for (const std::string& in : truncated) {
-        Recorder rec;
+        ResponseRecorder rec;
         ResponseParser parser(rec);
         parser.setRequestMethod("GET");
         ASSERT_EQ(parser.feed(in).kind, FeedResult::kOk) << in;
@@ -201,7 +201,7 @@ TEST(ResponseParser, TruncatedResponseFailsAtFinish) {
 }
 
 TEST(ResponseParser, EofBeforeResponse) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser idle(rec);
     EXPECT_EQ(idle.finish().kind, FeedResult::kOk);  // pooled connection closed while idle
     ResponseParser waiting(rec);
@@ -235,7 +235,7 @@ TEST(ResponseParser, RejectsAmbiguousFraming) {
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\n",
     };
     for (const std::string& in : bad) {
-        Recorder rec;
+        ResponseRecorder rec;
         ResponseParser parser(rec);
         parser.setRequestMethod("GET");
         FeedResult r = parser.feed(in);
@@ -247,7 +247,7 @@ TEST(ResponseParser, RejectsAmbiguousFraming) {
 }
 
 TEST(ResponseParser, PipelinedResponsesNeedResume) {
-    Recorder rec;
+    ResponseRecorder rec;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");
     const std::string a = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na";
@@ -265,7 +265,7 @@ TEST(ResponseParser, PipelinedResponsesNeedResume) {
 }
 
 TEST(ResponseParser, PauseOnHeadWaitsForResume) {
-    Recorder rec;
+    ResponseRecorder rec;
     rec.pause_head = true;
     ResponseParser parser(rec);
     parser.setRequestMethod("GET");

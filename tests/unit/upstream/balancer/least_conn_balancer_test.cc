@@ -5,12 +5,10 @@
 #include <deque>
 #include <vector>
 
+#include "unit/upstream/balancer/pick.h"
+
 namespace sluice::upstream {
 namespace {
-
-int pick(Balancer& balancer, const std::vector<ServerLoad>& servers) {
-    return balancer.pick({servers, "", 0});
-}
 
 TEST(LeastConnBalancer, PrefersTheIdleServer) {
     LeastConnBalancer balancer(3);

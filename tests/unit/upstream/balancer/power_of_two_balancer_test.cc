@@ -4,12 +4,10 @@
 
 #include <vector>
 
+#include "unit/upstream/balancer/pick.h"
+
 namespace sluice::upstream {
 namespace {
-
-int pick(Balancer& balancer, const std::vector<ServerLoad>& servers) {
-    return balancer.pick({servers, "", 0});
-}
 
 std::vector<int> countPicks(Balancer& balancer, const std::vector<ServerLoad>& servers, int n) {
     std::vector<int> counts(servers.size(), 0);

@@ -4,12 +4,10 @@
 
 #include <vector>
 
+#include "unit/upstream/balancer/pick.h"
+
 namespace sluice::upstream {
 namespace {
-
-int pick(Balancer& balancer, const std::vector<ServerLoad>& servers) {
-    return balancer.pick({servers, "", 0});
-}
 
 TEST(RandomBalancer, SplitsByWeightWithinOnePercent) {
     RandomBalancer balancer(3, 42);

@@ -4,14 +4,12 @@
 
 #include <vector>
 
+#include "unit/upstream/balancer/pick.h"
+
 namespace sluice::upstream {
 namespace {
 
 std::vector<ServerLoad> idle(size_t n) { return std::vector<ServerLoad>(n, {true, 1, 0}); }
-
-int pick(Balancer& balancer, const std::vector<ServerLoad>& servers) {
-    return balancer.pick({servers, "", 0});
-}
 
 TEST(RoundRobinBalancer, CyclesExactlyInIndexOrder) {
     RoundRobinBalancer balancer(3);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "unit/upstream/balancer/pick.h"
+
 namespace sluice::upstream {
 namespace {
 
@@ -12,10 +14,6 @@ std::vector<ServerLoad> weighted(const std::vector<unsigned>& weights) {
     std::vector<ServerLoad> servers;
     for (unsigned w : weights) servers.push_back({true, w, 0});
     return servers;
-}
-
-int pick(Balancer& balancer, const std::vector<ServerLoad>& servers) {
-    return balancer.pick({servers, "", 0});
 }
 
 TEST(SmoothWeightedBalancer, SpreadsThreeOneOneWithinOnePercent) {
