@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "control/paths.h"
 #include "loop/timer.h"
 
 namespace sluice::control {
@@ -22,19 +23,10 @@ namespace {
 constexpr int kListenBacklog = 128;
 constexpr size_t kReadChunk = 1024;
 
-std::string errnoText(int err) { return std::strerror(err); }
-
 std::string octal(unsigned mode) {
     char buf[16];
     std::snprintf(buf, sizeof(buf), "%04o", mode & 07777);
     return buf;
-}
-
-std::string parentDirectory(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
 }
 
 bool fillAddress(const std::string& path, sockaddr_un* addr) {

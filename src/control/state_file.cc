@@ -11,21 +11,13 @@
 #include <utility>
 
 #include "control/json.h"
+#include "control/paths.h"
 
 namespace sluice::control {
 
 namespace {
 
 constexpr size_t kMaxStateFileBytes = 64 * 1024 * 1024;
-
-std::string errnoText(int err) { return std::strerror(err); }
-
-std::string parentDirectory(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    if (slash == 0) return "/";
-    return path.substr(0, slash);
-}
 
 bool writeAll(int fd, std::string_view data) {
     while (!data.empty()) {

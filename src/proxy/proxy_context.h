@@ -17,6 +17,10 @@
 
 namespace sluice::proxy {
 
+// Sessions pause reading one side when the other side has this much queued: bounded memory
+// per session (TCP and HTTP, both directions).
+constexpr size_t kHighWater = 256 * 1024;
+
 // Process-wide counters, shared by all workers and read by the main thread.
 struct ProcessCounters {
     std::atomic<int64_t> open_connections{0};

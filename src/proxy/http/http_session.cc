@@ -11,9 +11,6 @@
 namespace sluice::proxy {
 namespace {
 
-// Pause reading a side when the other side has this much queued: bounded memory per session.
-constexpr size_t kHighWater = 256 * 1024;
-
 // 16 hex digits, unique per process with overwhelming probability, no allocation.
 void makeRequestId(std::string& out) {
     thread_local uint64_t state = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);

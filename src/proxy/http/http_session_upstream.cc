@@ -11,9 +11,6 @@
 namespace sluice::proxy {
 namespace {
 
-// Pause reading a side when the other side has this much queued (same as the client half).
-constexpr size_t kHighWater = 256 * 1024;
-
 bool idempotent(std::string_view method) {
     return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
            method == "DELETE" || method == "TRACE";

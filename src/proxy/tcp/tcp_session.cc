@@ -3,10 +3,6 @@
 #include "base/log.h"
 
 namespace sluice::proxy {
-namespace {
-// Pause reading a side when the other side has this much queued: bounded memory per session.
-constexpr size_t kHighWater = 256 * 1024;
-}  // namespace
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
     auto* session = new TcpSession(ctx, client, listener);
