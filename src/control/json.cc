@@ -282,7 +282,7 @@ class Parser {
             out->push_back(kEscapedChars[k]);
             return true;
         }
-        uint32_t cp;
+        uint32_t cp = 0;
         if (!parseHex4(pos_, &cp)) return false;
         pos_ += 4;
         if (cp >= 0xDC00 && cp <= 0xDFFF) return fail(at, "lone low surrogate in \\u escape");
@@ -290,7 +290,7 @@ class Parser {
             if (text_.substr(pos_, 2) != "\\u") {
                 return fail(at, "high surrogate not followed by a low surrogate");
             }
-            uint32_t low;
+            uint32_t low = 0;
             if (!parseHex4(pos_ + 2, &low)) return false;
             if (low < 0xDC00 || low > 0xDFFF) {
                 return fail(at, "high surrogate not followed by a low surrogate");
