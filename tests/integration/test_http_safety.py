@@ -5,7 +5,6 @@ a raw socket that records every byte it receives."""
 import json
 import os
 import socket
-import threading
 import time
 import unittest
 
