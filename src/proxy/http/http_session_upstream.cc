@@ -2,6 +2,7 @@
 // connection, and relaying the response.
 
 #include <cstdio>
+#include <string>
 
 #include "base/log.h"
 #include "http/serializer.h"
@@ -235,11 +236,12 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             upstream_->startReading();
             return;
         }
-        case http::FeedResult::kError:
-            LOG_WARN("pool %s server %s: bad response: %s", selector_->pool().name().c_str(),
-                     server_ ? server_->config.name.c_str() : "-", result.reason);
-            onUpstreamFailure(result.reason, 502);
+        case http::FeedResult::kError: {
+            // Logged once, by onUpstreamFailure.
+            const std::string what = std::string("bad response: ") + result.reason;
+            onUpstreamFailure(what.c_str(), 502);
             return;
+        }
     }
 }
 
