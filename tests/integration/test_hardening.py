@@ -101,6 +101,121 @@ class HardeningTest(SluiceTestCase):
                 return entries
             time.sleep(0.05)
 
+    # --- response_timeout bounds the silence inside a response body -------------------------
+
+    def test_stalled_response_body_cuts_the_client_and_counts_a_failure(self):
+        upstream_closed = threading.Event()
+
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nx")
+            if wait_closed(conn, 60):  # then silence, until sluice lets go
+                upstream_closed.set()
+
+        server = self.raw_upstream(upstream)
+        port = self.start_proxy(server.port, 'response_timeout = "1s"')
+        failures_before = self.server_failures()
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+            start = time.monotonic()
+            s.sendall(b"GET /stall HTTP/1.1\r\nHost: x\r\n\r\n")
+            got, closed = read_until_close(s, 15)
+            self.assertTrue(closed, "client connection still open 15 s into a stalled body "
+                            "(response_timeout = 1s)")
+            elapsed = time.monotonic() - start
+        head, _, body = got.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200 "), got[:200])
+        self.assertLess(len(body), 100, "a cut body must never look complete")
+        self.assertGreaterEqual(elapsed, 0.9, "cut before response_timeout")
+        self.assertTrue(upstream_closed.wait(10), "upstream connection left open")
+        entry = self.access_entries()[-1]
+        self.assertEqual(entry["termination"], "upstream_timeout_mid_response", entry)
+        self.assertEqual(entry["status"], 200, entry)
+        self.assertGreater(self.server_failures(), failures_before)
+
+    def test_slow_but_steady_body_is_not_cut(self):
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+            for i in range(10):  # 4 s in all, never 1 s of silence
+                time.sleep(0.4)
+                conn.sendall(b"%d" % i)
+            wait_closed(conn, 10)
+
+        server = self.raw_upstream(upstream)
+        port = self.start_proxy(server.port, 'response_timeout = "1s"')
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+            s.sendall(b"GET /steady HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, _, body, _ = read_response(s, timeout=15)
+        self.assertEqual((status, body), (200, b"0123456789"))
+        self.assertEqual(self.access_entries()[-1]["termination"], "ok")
+        self.assertEqual(self.server_failures(), 0)
+
+    def test_client_slow_to_read_is_not_an_upstream_timeout(self):
+        # The upstream could send everything at once; sluice holds it back because the client
+        # does not read. That wait is the client's, not upstream silence.
+        total = 32 * 1024 * 1024
+        block = bytes(range(256)) * 4096  # 1 MiB
+
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % total)
+            for _ in range(total // len(block)):
+                conn.sendall(block)
+            wait_closed(conn, 30)
+
+        server = self.raw_upstream(upstream)
+        port = self.start_proxy(server.port, 'response_timeout = "1s"')
+        s = socket.socket()
+        self.add_cleanup(s.close)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        s.settimeout(15)
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(3.5)  # not reading: three response_timeouts of backpressure
+        status, _, body, _ = read_response(s, timeout=30)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(body), total)
+        self.assertEqual(body[:len(block)], block)
+        self.assertEqual(self.access_entries()[-1]["termination"], "ok")
+
+    def test_upstream_waiting_for_the_request_body_is_not_cut(self):
+        # The response streams while the request body still arrives: the upstream is silent
+        # because the client is (client_body_timeout is the limit then, not response_timeout).
+        def upstream(conn):
+            head, body = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            echoed = 0
+            while True:
+                if len(body) > echoed:
+                    conn.sendall(b"%x\r\n%s\r\n" % (len(body) - echoed, body[echoed:]))
+                    echoed = len(body)
+                if echoed >= 10:
+                    break
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+            conn.sendall(b"0\r\n\r\n")
+            wait_closed(conn, 10)
+
+        server = self.raw_upstream(upstream)
+        port = self.start_proxy(server.port, 'response_timeout = "1s"')
+        with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+            s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234")
+            time.sleep(2.5)
+            s.sendall(b"56789")
+            status, _, body, _ = read_response(s, timeout=15)
+        self.assertEqual((status, body), (200, b"0123456789"))
+        self.assertEqual(self.access_entries()[-1]["termination"], "ok")
+
     # --- an upstream parse error is logged once -----------------------------------------------
 
     def test_bad_upstream_response_is_logged_once(self):

@@ -317,10 +317,7 @@ void HttpSession::onRequestComplete() {
     if (upstream_ && request_framing_ == http::BodyFraming::kChunked) {
         upstream_->write("0\r\n\r\n");
     }
-    if (upstream_ && !response_started_) {
-        upstream_timer_.start(
-            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
-    }
+    restartResponseTimer();  // for the response head, or the next body bytes
 }
 
 void HttpSession::onClientTimer() {

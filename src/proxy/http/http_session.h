@@ -9,9 +9,11 @@
 // - A request that fails validation gets its 4xx with Connection: close; none of its bytes (nor
 //   anything pipelined after it) reach an upstream.
 // - Upstream connect failures move on to the next server (up to the pool's `retries`); no server
-//   available: 503 with Retry-After; upstream failure before a response: 502; no response within
-//   response_timeout: 504. A failure after response bytes were sent resets the client connection
-//   so a truncated response never looks complete.
+//   available: 503 with Retry-After; upstream failure before a response: 502; no response head
+//   within response_timeout: 504. A failure after response bytes were sent resets the client
+//   connection so a truncated response never looks complete; so does a response body silent
+//   for response_timeout (reads we hold back while the client is slow to take bytes are not
+//   the upstream's silence). Both count as the server's failures.
 // - An upstream connection goes back to the worker's pool only after a complete, reusable
 //   response to a completely sent request.
 // Frees itself when the client connection ends.
@@ -114,6 +116,7 @@ class HttpSession final : public Session,
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);
     void onUpstreamFailure(const char* what, int status);
     void onUpstreamTimer();
+    void restartResponseTimer();
     void finishExchange();
     void releaseUpstream(bool reusable);
     void releaseServer();
@@ -143,7 +146,7 @@ class HttpSession final : public Session,
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;
     loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
-    loop::DeadlineTimer upstream_timer_;  // connect, response timeouts
+    loop::DeadlineTimer upstream_timer_;  // connect timeout; response_timeout (head, body gaps)
     State state_ = State::kIdle;
 
     std::string client_in_;      // client bytes not yet parsed (parser paused)
