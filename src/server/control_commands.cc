@@ -294,6 +294,7 @@ std::string Server::commandShowStats(bool json) {
             .field("accepted", counters_.accepted.load())
             .field("open_connections", counters_.open_connections.load())
             .field("requests", counters_.requests.load())
+            .field("client_aborts", counters_.client_aborts.load())
             .endObject();
         w.key("listeners").beginArray();
         for (const auto& l : config_->listeners) {
@@ -306,7 +307,8 @@ std::string Server::commandShowStats(bool json) {
         w.endArray().key("servers").beginArray();
     }
     rows.push_back({"process", "-", std::to_string(counters_.requests.load()), "-", "-", "-",
-                    "accepted " + std::to_string(counters_.accepted.load())});
+                    "accepted " + std::to_string(counters_.accepted.load()) + ", client_aborts " +
+                        std::to_string(counters_.client_aborts.load())});
     for (const auto& pool : snapshot_->pools) {
         uint64_t requests = 0, failures = 0, count = 0, sum = 0, max = 0;
         for (const auto& s : pool->servers) {

@@ -216,6 +216,45 @@ class HardeningTest(SluiceTestCase):
         self.assertEqual((status, body), (200, b"0123456789"))
         self.assertEqual(self.access_entries()[-1]["termination"], "ok")
 
+    # --- a client that goes away aborts its exchange ------------------------------------------
+
+    def client_goes_away(self, leave):
+        got_request = threading.Event()
+        upstream_closed = threading.Event()
+
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            got_request.set()
+            if wait_closed(conn, 60):  # never answers
+                upstream_closed.set()
+
+        server = self.raw_upstream(upstream)
+        port = self.start_proxy(server.port, 'response_timeout = "60s"')
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.add_cleanup(s.close)
+        s.sendall(b"GET /never HTTP/1.1\r\nHost: x\r\nUser-Agent: leaver\r\n\r\n")
+        self.assertTrue(got_request.wait(10), "request never reached the upstream")
+        leave(s)
+        self.assertTrue(upstream_closed.wait(10),
+                        "upstream connection still open 10 s after the client left "
+                        "(response_timeout = 60s)")
+        entry = self.access_entries()[-1]
+        self.assertEqual((entry["status"], entry["termination"]), (499, "client_abort"), entry)
+        self.assertEqual(entry["user_agent"], "leaver")
+        self.assertEqual(self.ctl_json("show", "stats")["process"]["client_aborts"], 1)
+        self.assertIn("client_aborts 1", self.ctl_text("show", "stats"))
+        return s
+
+    def test_client_half_close_while_waiting_aborts_the_exchange(self):
+        s = self.client_goes_away(lambda s: s.shutdown(socket.SHUT_WR))
+        # No response comes after the client's FIN: the connection just ends.
+        self.assertEqual(read_until_close(s, 10), (b"", True))
+
+    def test_client_close_while_waiting_releases_the_upstream_connection(self):
+        self.client_goes_away(lambda s: s.close())
+
     # --- an upstream parse error is logged once -----------------------------------------------
 
     def test_bad_upstream_response_is_logged_once(self):

@@ -16,6 +16,10 @@
 //   the upstream's silence). Both count as the server's failures.
 // - An upstream connection goes back to the worker's pool only after a complete, reusable
 //   response to a completely sent request.
+// - A client that goes away (EOF, even a half-close, or an error) while its request is in
+//   flight aborts the exchange at once: the upstream connection is closed, never pooled; the
+//   access log says 499 (or the status already sent) with termination client_abort, and
+//   ProcessCounters::client_aborts counts it. Only a WebSocket tunnel relays a half-close.
 // Frees itself when the client connection ends.
 
 #include <memory>
@@ -99,6 +103,9 @@ class HttpSession final : public Session,
     void resumeRequest();  // resume a paused request parser and pump
     void handleRequestFeed(const http::FeedResult& result, std::string_view input);
     void onClientTimer();
+    // A request was parsed and its response is not complete (queued, connecting, exchanging).
+    bool requestInFlight() const;
+    void abortForClient();  // the client went away while requestInFlight()
     void startNextRequest();
 
     // upstream side (http_session_upstream.cc)
