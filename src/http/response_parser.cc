@@ -121,6 +121,9 @@ struct ResponseParserCallbacks {
         }
         p->upgrade = 0;
         if (head.status < 200) {
+            if (++s.interim_responses_ > kMaxInterimResponses) {
+                return s.onError("upstream sent too many interim responses");
+            }
             s.handler_.onInterimResponse(head);
             return 1;
         }
@@ -340,6 +343,7 @@ FeedResult ResponseParser::feed(std::string_view bytes) {
                 paused_ = true;
                 expecting_ = false;
                 started_ = false;
+                interim_responses_ = 0;
                 startHead();
                 result.kind = FeedResult::kPaused;
                 result.consumed = pos;
@@ -417,6 +421,7 @@ void ResponseParser::reset() {
     expecting_ = false;
     started_ = false;
     paused_ = false;
+    interim_responses_ = 0;
     chunk_ext_bytes_ = 0;
     ext_bytes_ = 0;
     framing_gap_ = 0;

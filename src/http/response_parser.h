@@ -4,8 +4,9 @@
 // Contract (mirrors RequestParser):
 // - setRequestMethod() before each response so HEAD responses are framed without a body.
 // - 1xx informational responses (100 Continue, 103) are reported with onInterimResponse and do
-//   not end the exchange; a 101 reports onResponseHead with status 101 and then feed() returns
-//   kUpgraded (bytes after `consumed` are tunnel data; no onResponseComplete for a 101).
+//   not end the exchange; more than kMaxInterimResponses before one final response is kError
+//   502. A 101 reports onResponseHead with status 101 and then feed() returns kUpgraded (bytes
+//   after `consumed` are tunnel data; no onResponseComplete for a 101).
 // - onResponseHead (validated: framing, CL/TE conflicts, bad headers), onResponseBody (decoded
 //   slices), onResponseComplete; then feed() returns kPaused until resume().
 // - kError (status 502 always) when the upstream's framing or syntax is bad; the upstream
@@ -29,6 +30,11 @@
 #include "http/request_parser.h"
 
 namespace sluice::http {
+
+// Interim (1xx) responses accepted before a final one. A server has reason to send a 100
+// Continue and a few 103 Early Hints; beyond that it is broken or flooding us (each costs a
+// parse, and whatever the handler relays).
+constexpr unsigned kMaxInterimResponses = 8;
 
 class ResponseHandler {
   public:
@@ -87,6 +93,7 @@ class ResponseParser {
     bool expecting_ = false;     // setRequestMethod() called, response not complete yet
     bool started_ = false;
     bool paused_ = false;
+    unsigned interim_responses_ = 0;  // before the current final response
     uint64_t chunk_ext_bytes_ = 0;
     uint64_t ext_bytes_ = 0;
     uint64_t framing_gap_ = 0;

@@ -255,6 +255,106 @@ class HardeningTest(SluiceTestCase):
     def test_client_close_while_waiting_releases_the_upstream_connection(self):
         self.client_goes_away(lambda s: s.close())
 
+    # --- interim responses --------------------------------------------------------------------
+
+    def flooding_upstream(self):
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n" * 10000 +
+                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            wait_closed(conn, 10)
+
+        return self.raw_upstream(upstream)
+
+    def test_interim_flood_gets_502_not_amplified(self):
+        port = self.start_proxy(self.flooding_upstream().port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /flood HTTP/1.1\r\nHost: x\r\n\r\n")
+            got, _ = read_until_close(s, 5)
+        self.assertLess(len(got), 400, "%d bytes for one request: %r" % (len(got), got[:100]))
+        self.assertTrue(got.startswith(b"HTTP/1.1 502 "), got[:200])
+        self.assertEqual(self.access_entries()[-1]["status"], 502)
+        self.assertEqual(self.server_failures(), 1)
+
+    def test_interim_flood_with_expect_relays_one_continue_then_502(self):
+        port = self.start_proxy(self.flooding_upstream().port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"POST /flood HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            got, _ = read_until_close(s, 5)
+        self.assertLess(len(got), 400, "%d bytes for one request: %r" % (len(got), got[:100]))
+        self.assertTrue(got.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 502 "), got[:200])
+        self.assertEqual(got.count(b"HTTP/1.1 100"), 1)
+
+    def test_one_continue_is_relayed_when_the_client_asked(self):
+        def upstream(conn):
+            head, rest = read_head(conn)
+            if head is None:
+                return
+            # Two, as a server may send: the client asked for one.
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n")
+            body = rest
+            while len(body) < 5:
+                body += conn.recv(100)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            wait_closed(conn, 10)
+
+        port = self.start_proxy(self.raw_upstream(upstream).port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            status, _, _, _ = read_response(s)
+            self.assertEqual(status, 100)
+            s.sendall(b"hello")
+            status, _, body, _ = read_response(s)
+            self.assertEqual((status, body), (200, b"hello"))
+            s.settimeout(0.5)  # nothing else follows: the second 100 was not relayed
+            extra = take_unread(s)
+            try:
+                extra += s.recv(65536)
+            except socket.timeout:
+                pass
+            self.assertEqual(extra, b"")
+
+    def test_continue_is_not_relayed_when_the_client_did_not_ask(self):
+        def upstream(conn):
+            head, _ = read_head(conn)
+            if head is None:
+                return
+            conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
+                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            wait_closed(conn, 10)
+
+        port = self.start_proxy(self.raw_upstream(upstream).port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+            status, _, body, _ = read_response(s)
+        self.assertEqual((status, body), (200, b"ok"))
+
+    def test_early_hints_reach_http11_clients_only(self):
+        def upstream(conn):
+            while True:
+                head, _ = read_head(conn)
+                if head is None:
+                    return
+                conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+        port = self.start_proxy(self.raw_upstream(upstream).port)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /hints HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, headers, _, _ = read_response(s)
+            self.assertEqual(status, 103)
+            self.assertEqual(headers.get("link"), "</s.css>; rel=preload")
+            status, _, body, _ = read_response(s)
+            self.assertEqual((status, body), (200, b"ok"))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /hints HTTP/1.0\r\nHost: x\r\n\r\n")
+            status, _, body, _ = read_response(s)
+            self.assertEqual((status, body), (200, b"ok"))
+
     # --- an upstream parse error is logged once -----------------------------------------------
 
     def test_bad_upstream_response_is_logged_once(self):

@@ -360,6 +360,7 @@ void HttpSession::startNextRequest() {
     request_complete_ = false;
     body_started_ = false;
     response_started_ = false;
+    continue_sent_ = false;
     response_complete_ = false;
     upstream_reused_ = false;
     status_ = 0;

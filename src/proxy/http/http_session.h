@@ -175,6 +175,7 @@ class HttpSession final : public Session,
     bool request_complete_ = false;   // whole request read from the client
     bool body_started_ = false;       // some body bytes went upstream (no replay possible)
     bool response_started_ = false;   // response head sent to the client
+    bool continue_sent_ = false;      // a 100 Continue was relayed to the client
     bool response_complete_ = false;  // set by the parser; acted on once feed() returns
     bool retry_response_ = false;     // retry_5xx decided in onResponseHead; acted on after feed
     bool in_head_callback_ = false;   // inside onRequestHead: the request parser is running

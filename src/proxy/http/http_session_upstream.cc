@@ -268,9 +268,21 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
     }
 }
 
+// Relays only what the client can use (the parser bounds how many arrive, 101 is the upgrade
+// path): one 100 Continue when the client asked for it, and 103 Early Hints; to HTTP/1.1
+// clients only, as HTTP/1.0 has no 1xx. 102 Processing and unknown 1xx codes stop here.
 void HttpSession::onInterimResponse(const http::ResponseHead& head) {
-    if (head.status == 100 && request_parser_.head().version_minor >= 1) {
+    const http::RequestHead& req = request_parser_.head();
+    if (req.version_minor < 1) return;
+    if (head.status == 100) {
+        if (!req.expect_continue || continue_sent_) return;
+        continue_sent_ = true;  // also across a retry on another server
         client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+    } else if (head.status == 103) {
+        scratch_.clear();
+        http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
+                                    /*client_minor=*/1, {}, scratch_);
+        client_->write(scratch_);
     }
 }
 
