@@ -266,7 +266,13 @@ class ControlServer::Client {
 
 ControlServer::ControlServer(uv_loop_t* loop, CommandHandler& handler, uint64_t idle_timeout_ms,
                              uint64_t linger_ms)
-    : loop_(loop), handler_(handler), idle_timeout_ms_(idle_timeout_ms), linger_ms_(linger_ms) {}
+    : loop_(loop),
+      handler_(handler),
+      idle_timeout_ms_(idle_timeout_ms),
+      linger_ms_(linger_ms),
+      deferred_accept_(loop, [this] {
+          if (listener_ != nullptr) acceptClient(/*deferred=*/true);
+      }) {}
 
 ControlServer::~ControlServer() { close(); }
 
@@ -348,6 +354,7 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
 }
 
 void ControlServer::close() {
+    deferred_accept_.stop();  // the connection waiting for it goes with the listener
     if (listener_ != nullptr) {
         // Unlink before closing the descriptor, so a socket created by a newer process under the
         // same name in between is never the one removed.
@@ -380,10 +387,19 @@ void ControlServer::onConnection(uv_stream_t* server, int status) {
         LOG_WARN("control socket %s: accept failed: %s", self->path_.c_str(), uv_strerror(status));
         return;
     }
-    self->acceptClient();
+    self->acceptClient(/*deferred=*/false);
 }
 
-void ControlServer::acceptClient() {
+void ControlServer::acceptClient(bool deferred) {
+    if (!deferred && clients_.size() >= kMaxControlClients) {
+        // Full: the new connection will replace an older one, and such replacements happen one
+        // per loop turn, so that what the connections already accepted have sent is read in
+        // between. Accepted in one go, a burst of newcomers would push out the idle ones and
+        // then one whose command (an admin's) has arrived but was not read yet. Not calling
+        // uv_accept() here makes libuv stop watching the listener until the timer calls it.
+        deferred_accept_.start(0);
+        return;
+    }
     auto* client = new Client(this, next_serial_++);
     if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), client->stream()) != 0) {
         client->detach();

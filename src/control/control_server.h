@@ -18,8 +18,9 @@
 // - At most kMaxControlClients connections are open at once. A new one beyond that takes the
 //   place of the oldest connection that has its reply and is lingering, else of the oldest idle
 //   one (no complete line yet), which is closed silently: idle connections cannot lock an admin
-//   out. Only when every connection is executing or writing its reply does the new one get
-//   "error: too many control connections".
+//   out. Such replacements happen one per loop turn, so a burst of connections cannot push out
+//   one whose command has arrived before it is read. Only when every connection is executing or
+//   writing its reply does the new one get "error: too many control connections".
 //
 // Runs on the main (control) thread's loop, never on a worker loop, so a slow command cannot block
 // the data plane. Not thread-safe. The process must ignore SIGPIPE (sluice's main does): a client
@@ -34,6 +35,8 @@
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+#include "loop/timer.h"
 
 namespace sluice::control {
 
@@ -90,7 +93,8 @@ class ControlServer {
     class Client;
 
     static void onConnection(uv_stream_t* server, int status);
-    void acceptClient();
+    // `deferred`: called by deferred_accept_ (when full, one connection is taken per loop turn).
+    void acceptClient(bool deferred);
     // The connection a new one replaces when full (see above), or nullptr.
     Client* evictionCandidate() const;
     void forget(Client* client) { clients_.erase(client); }
@@ -106,6 +110,7 @@ class ControlServer {
     dev_t socket_dev_ = 0;
     ino_t socket_ino_ = 0;
     std::unordered_set<Client*> clients_;  // each frees itself in its close callback
+    loop::Timer deferred_accept_;
 };
 
 // Splits a command line into tokens separated by spaces, tabs or "\r" (no quoting). A last token

@@ -357,6 +357,28 @@ TEST_F(ControlServerTest, WhenFullAnAnsweredConnectionGoesBeforeAnIdleOne) {
     for (int fd : idle) ::close(fd);
 }
 
+TEST_F(ControlServerTest, ABurstOfNewConnectionsCannotPushOutACommandWaitingToBeRead) {
+    ControlServer& server = listening(60000);
+    std::vector<int> idle;
+    withClient([&] {
+        for (size_t i = 0; i < kMaxControlClients; ++i) idle.push_back(connectTo(path_));
+        return 0;
+    });
+    settleTo(server, kMaxControlClients);
+    ASSERT_EQ(server.clientCount(), kMaxControlClients);
+    // While the loop is busy elsewhere: an admin's command, then a burst of as many newcomers
+    // as there are idle connections. Accepted in one go, the burst would push out every older
+    // idle connection and then the admin's, before its command was read.
+    const int admin = connectTo(path_);
+    sendAll(admin, "status\n");
+    std::vector<int> burst;
+    for (size_t i = 0; i < kMaxControlClients; ++i) burst.push_back(connectTo(path_));
+    EXPECT_EQ(withClient([&] { return readAll(admin); }), "ok: status\n");
+    ::close(admin);
+    for (int fd : idle) ::close(fd);
+    for (int fd : burst) ::close(fd);
+}
+
 // Sends `bytes` in one go and reads until the server closes. *reset: it ended with ECONNRESET.
 std::string exchange(const std::string& path, const std::string& bytes, bool* reset) {
     *reset = false;
