@@ -151,6 +151,7 @@ void RequestHeadBuilder::addRegular(std::string_view name, std::string_view valu
     }
     if (name == "cookie") {
         // RFC 9113 8.2.3: crumbs are joined for an HTTP/1.1 hop.
+        if (value.empty()) return;
         if (!cookie_.empty()) cookie_ += "; ";
         cookie_ += value;
         return;

@@ -58,6 +58,8 @@ class RequestHeadBuilder {
     enum class TrailerVerdict : uint8_t { kOk, kTooLarge, kInvalid };
     TrailerVerdict finishTrailers() const;
     const http::HeaderList& trailers() const { return trailers_; }
+    // Field bytes of the last head and trailers (what the buffers grew to hold).
+    uint64_t heldFieldBytes() const { return bytes_ + trailer_bytes_; }
 
   private:
     void addPseudo(std::string_view name, std::string_view value);

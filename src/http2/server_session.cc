@@ -60,7 +60,7 @@ ServerSession::~ServerSession() {
 }
 
 bool ServerSession::feed(std::string_view bytes) {
-    if (failed_ || closed_) return false;
+    if (failed_ || closed_ || depth_ > 0) return false;  // depth_: not from inside a handler
     // Flood accounting first, on every frame header: past the limit, what came before that
     // frame is processed, then GOAWAY, and nghttp2 (closing) opens no stream and answers no
     // PING or SETTINGS in the rest.
@@ -122,6 +122,8 @@ void ServerSession::consumeOutput(size_t n) {
     if (out_at_ == out_.size()) {
         out_.clear();
         out_at_ = 0;
+        // An idle connection keeps no big buffer; a busy one keeps it for the next frames.
+        if (live_.empty() && out_.capacity() > 16 * 1024) std::string().swap(out_);
     } else if (out_at_ >= kOutputHighWater / 2) {
         out_.erase(0, out_at_);
         out_at_ = 0;

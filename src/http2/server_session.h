@@ -17,8 +17,9 @@
 // Streams: SessionHandler::onRequest() gets each validated request head and returns the
 // StreamHandler for the stream's other events (the Exchange). Handlers are called only from
 // inside feed(), pendingOutput() and close() (and the destructor), never from the submit calls;
-// they may call any method of the session except the destructor. A StreamHandler gets
-// onClose() exactly once, last, unless the owner reset the stream itself.
+// they may call any method of the session but feed() and the destructor. A StreamHandler gets
+// onClose() exactly once, last, unless the owner reset the stream itself; the destructor (like
+// close()) still tells open streams, so destroy the session before their handlers.
 //
 // Backpressure, client -> upstream: each onRequestData() payload counts against the stream's
 // receive window (SessionSettings::initial_window) until the owner calls consumed() for it (once
@@ -31,15 +32,16 @@
 // drained to half). A client that never opens its window costs at most stream_buffer_bytes (+
 // the last write) per stream.
 //
-// Memory per connection (defaults): nghttp2's session (~20 KiB with its 4 KiB HPACK tables in
-// each direction, SETTINGS_HEADER_TABLE_SIZE left at 4096 and the deflater capped at 4096),
-// the output buffer (kOutputHighWater + one frame), and per open stream (at most
-// max_concurrent_streams): nghttp2's stream, the request head (< max_header_bytes), the
-// response buffer (< stream_buffer_bytes + one write), plus request body bytes the owner holds
-// (< max(initial_window, 65535): the client may use the default window until it ACKs our
-// SETTINGS). 100 streams: about 13 MiB in the worst case, a few KiB when idle. One header block
-// decodes at a time (CONTINUATION frames must follow each other), each field < 64 KiB (nghttp2's
-// HPACK limit), and nothing is kept once a block is over max_header_bytes.
+// Memory per connection (defaults): nghttp2's own (nghttp2Bytes(): 25 KiB for an idle session,
+// its HPACK tables capped at 4 KiB each way; ~75 KiB with 100 open streams), the output buffer
+// (kOutputHighWater + one frame, released when no stream is open), and per open stream (at
+// most max_concurrent_streams): the request head (< max_header_bytes), the response buffer
+// (< stream_buffer_bytes + the owner's last write). With 100 streams all stuck on closed
+// windows that is about 11 MiB; plus the request body bytes the owner holds until consumed()
+// (< max(initial_window, 65535) per stream: the client may use the default window until it
+// ACKs our SETTINGS). One header block decodes at a time (CONTINUATION frames must follow each
+// other), each field < 64 KiB (nghttp2's HPACK limit), and nothing is kept once a block is over
+// max_header_bytes, so an HPACK bomb costs CPU for one block, not memory.
 
 #include <cstdint>
 #include <memory>
@@ -192,6 +194,8 @@ class ServerSession {
     size_t openStreams() const { return live_.size(); }
     // Response bytes buffered in streams, not yet framed (tests, metrics).
     size_t bufferedResponseBytes() const;
+    // Bytes nghttp2 holds for this connection right now (its allocations are counted).
+    size_t nghttp2Bytes() const { return nghttp2_bytes_; }
 
   private:
     struct Stream;
@@ -220,6 +224,7 @@ class ServerSession {
 
     SessionSettings settings_;
     SessionHandler& handler_;
+    size_t nghttp2_bytes_ = 0;  // before session_: nghttp2 frees into it while being deleted
     nghttp2_session* session_ = nullptr;
     std::string out_;
     size_t out_at_ = 0;  // out_[out_at_, size()) is pending

@@ -53,7 +53,9 @@ struct ServerSession::Stream {
         body.clear();
         body_at = 0;
         if (body.capacity() > 16 * 1024) std::string().swap(body);
-        trailers.clear();
+        if (request.heldFieldBytes() > 8 * 1024)
+            request = RequestHeadBuilder();  // a big head's buffers
+        trailers = http::HeaderList();
         delivered = owner_reset = head_submitted = end_submitted = has_trailers = false;
         deferred = full = response_done = request_ended = peer_reset = false;
     }

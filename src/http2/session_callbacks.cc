@@ -1,6 +1,8 @@
 #include "http2/session_callbacks.h"
 
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include "http2/server_stream.h"
@@ -39,6 +41,46 @@ constexpr size_t kMinContinuations = 8;
 constexpr size_t kMaxOutboundAck = 200;
 
 ServerSession& owner(void* user_data) { return *static_cast<ServerSession*>(user_data); }
+
+// nghttp2's allocations, counted per session: each block carries its size in front.
+constexpr size_t kSizePrefix = alignof(std::max_align_t);
+
+void* countedMalloc(size_t size, void* counter) {
+    auto* block = static_cast<unsigned char*>(std::malloc(kSizePrefix + size));
+    if (block == nullptr) return nullptr;
+    std::memcpy(block, &size, sizeof size);
+    *static_cast<size_t*>(counter) += size;
+    return block + kSizePrefix;
+}
+
+void countedFree(void* ptr, void* counter) {
+    if (ptr == nullptr) return;
+    unsigned char* block = static_cast<unsigned char*>(ptr) - kSizePrefix;
+    size_t size;
+    std::memcpy(&size, block, sizeof size);
+    *static_cast<size_t*>(counter) -= size;
+    std::free(block);
+}
+
+void* countedCalloc(size_t n, size_t size, void* counter) {
+    if (size != 0 && n > (SIZE_MAX - kSizePrefix) / size) return nullptr;
+    void* p = countedMalloc(n * size, counter);
+    if (p != nullptr) std::memset(p, 0, n * size);
+    return p;
+}
+
+void* countedRealloc(void* ptr, size_t size, void* counter) {
+    if (ptr == nullptr) return countedMalloc(size, counter);
+    unsigned char* block = static_cast<unsigned char*>(ptr) - kSizePrefix;
+    size_t old;
+    std::memcpy(&old, block, sizeof old);
+    auto* grown = static_cast<unsigned char*>(std::realloc(block, kSizePrefix + size));
+    if (grown == nullptr) return nullptr;
+    std::memcpy(grown, &size, sizeof size);
+    *static_cast<size_t*>(counter) += size;
+    *static_cast<size_t*>(counter) -= old;
+    return grown + kSizePrefix;
+}
 
 }  // namespace
 
@@ -79,7 +121,9 @@ nghttp2_session* SessionCallbacks::newSession(ServerSession& owner_session,
         opt, continuations > kMinContinuations ? continuations : kMinContinuations);
 
     nghttp2_session* session = nullptr;
-    const int rv = nghttp2_session_server_new2(&session, cbs, &owner_session, opt);
+    nghttp2_mem mem = {&owner_session.nghttp2_bytes_, countedMalloc, countedFree, countedCalloc,
+                       countedRealloc};
+    const int rv = nghttp2_session_server_new3(&session, cbs, &owner_session, opt, &mem);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) return nullptr;

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "http2/server_session.h"
@@ -216,6 +217,46 @@ TEST(ServerSessionFlood, BusyConnectionsEarnControlFrameCredit) {
     EXPECT_TRUE(log.goaways.empty());
     EXPECT_EQ(server.session.glitches(), 0u);
     EXPECT_EQ(server.streams.size(), 300u);
+}
+
+TEST(ServerSessionMemory, StaysBoundedWithEveryStreamStuckOnAClosedWindow) {
+    RecordingServer server;
+    const std::string chunk(16384, 'z');
+    auto fill = [&chunk](RecordedStream& s) {
+        while (s.session->writeBody(s.id, chunk) == WriteStatus::kWritable) {
+        }
+    };
+    server.on_end = [&](RecordedStream& s) {
+        http::ResponseHead head;
+        head.status = 200;
+        s.session->submitResponse(s.id, head, false);
+        fill(s);
+        s.on_writable = fill;  // an upstream with an endless body
+    };
+    H2Client::Options opts;
+    opts.auto_window_update = false;  // reads nothing: every window stays shut once used
+    H2Client client(opts);
+    FrameLog log;
+    ASSERT_TRUE(pump(client, server.session, log).server_ok);
+    const size_t idle = server.session.nghttp2Bytes();
+    for (int i = 0; i < 100; ++i) {
+        Fields f = getFields("/stream" + std::to_string(i));
+        for (int h = 0; h < 20; ++h)
+            f.emplace_back("x-h" + std::to_string(h), std::string(200, 'v'));
+        client.request(f);
+    }
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(pump(client, server.session, log).server_ok);
+    EXPECT_EQ(server.session.openStreams(), 100u);
+    const size_t nghttp2 = server.session.nghttp2Bytes();
+    const size_t buffered = server.session.bufferedResponseBytes();
+    std::printf(
+        "[ memory   ] idle session: nghttp2 %zu B; 100 stuck streams: nghttp2 %zu B, "
+        "buffered responses %zu B\n",
+        idle, nghttp2, buffered);
+    EXPECT_LT(idle, 64u * 1024);
+    EXPECT_LT(nghttp2, 1024u * 1024);
+    EXPECT_LE(buffered, 100u * (64 * 1024 + 16384));
+    EXPECT_TRUE(server.session.pendingOutput().empty());  // nothing more the client can take
 }
 
 TEST(ServerSessionGracefulStop, FinishesInFlightStreamsAndIgnoresNewOnes) {

@@ -131,7 +131,6 @@ TEST(ServerSession, PostBodyWindowOpensOnlyAsTheOwnerConsumes) {
     EXPECT_GT(windowUpdates(log, id), 0u);
     EXPECT_EQ(log.streams[id].status, 200);
     EXPECT_EQ(s->end.reason, CloseReason::kCompleted);
-    dumpSeed("post_flow_control", client);
 }
 
 TEST(ServerSession, AStalledStreamDoesNotStallTheOthers) {
@@ -467,6 +466,7 @@ TEST(ServerSession, PeerResetClosesTheStreamForTheOwner) {
     EXPECT_EQ(s->end.code, ErrorCode::kCancel);
     EXPECT_EQ(server.session.writeBody(id, "x"), WriteStatus::kClosed);
     EXPECT_EQ(server.session.glitches(), 0u);  // its response had started: not a rapid reset
+    dumpSeed("post_then_reset", client);
 }
 
 TEST(ServerSession, CloseEndsEveryLiveStreamOnce) {
