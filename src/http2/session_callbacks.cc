@@ -390,7 +390,11 @@ void ServerSession::onRequestHeaders(Stream& s, bool end_stream) {
     s.delivered = true;
     const Request request{s.id, s.request.head(), s.request.scheme(), end_stream};
     StreamHandler* h = handler_.onRequest(request);
-    if (close_requested_ || s.owner_reset) return;
+    if (s.owner_reset) return;  // reset inside onRequest(): the owner is done with it
+    if (close_requested_) {
+        s.handler = h;  // close() tells it onClose(kConnectionClosed) like the others
+        return;
+    }
     if (h == nullptr) {
         if (!s.head_submitted) {
             s.owner_reset = true;

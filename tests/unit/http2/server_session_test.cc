@@ -488,6 +488,27 @@ TEST(ServerSession, CloseEndsEveryLiveStreamOnce) {
     EXPECT_EQ(sa->close_calls, 1);
 }
 
+TEST(ServerSession, CloseFromInsideAHandlerEndsTheConnection) {
+    RecordingServer server;
+    server.on_request = [&server](RecordedStream& s) {
+        if (s.head.target == "/second") server.session.close();
+    };
+    H2Client client;
+    FrameLog log;
+    const int32_t first = client.request(getFields("/first"));
+    const int32_t second = client.request(getFields("/second"));
+    client.request(getFields("/third"));
+    EXPECT_FALSE(pump(client, server.session, log).server_ok);
+    ASSERT_NE(server.stream(first), nullptr);
+    EXPECT_EQ(server.stream(first)->close_calls, 1);
+    EXPECT_EQ(server.stream(first)->end.reason, CloseReason::kConnectionClosed);
+    ASSERT_NE(server.stream(second), nullptr);  // its own onRequest() closed the session
+    EXPECT_EQ(server.stream(second)->close_calls, 1);
+    EXPECT_EQ(server.stream(second)->end.reason, CloseReason::kConnectionClosed);
+    EXPECT_EQ(server.streams.size(), 2u);  // nothing processed after close()
+    EXPECT_TRUE(server.session.done());
+}
+
 TEST(ServerSession, RejectsABadPrefaceWithoutAnswering) {
     RecordingServer server;
     EXPECT_FALSE(server.session.feed("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
