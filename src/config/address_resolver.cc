@@ -64,6 +64,10 @@ bool AddressResolver::resolve(Address* address, std::string* error) {
         address->sockaddr_len = sizeof in6;
         return true;
     }
+    if (!lookups_) {
+        *error = "cannot resolve host \"" + address->host + "\": name lookups are off";
+        return false;
+    }
     const std::string key = address->host + "|" + std::to_string(address->port);
     auto it = cache_.find(key);
     if (it == cache_.end()) {

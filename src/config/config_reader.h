@@ -17,7 +17,9 @@ namespace sluice::config {
 
 class ConfigReader {
   public:
-    explicit ConfigReader(Diagnostics* diags) : diags_(diags) {}
+    // resolve_hostnames: see LoadOptions (config_loader.h).
+    ConfigReader(Diagnostics* diags, bool resolve_hostnames)
+        : diags_(diags), resolver_(resolve_hostnames) {}
 
     // `root` must be the document's root table. Addresses are resolved here.
     void read(const toml::value& root, Config* config);

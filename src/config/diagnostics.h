@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <toml.hpp>
 #include <vector>
 
@@ -37,8 +38,9 @@ class Diagnostics {
     std::set<const toml::value*> bad_;
 };
 
-// A toml11 parse failure as one diagnostic, at the position toml11 underlines in its
-// (multi-line) what(), with a one-line message.
-void addSyntaxError(const toml::exception& e, Diagnostics* diags);
+// A toml11 parse failure of `text` as one diagnostic, at the position toml11 underlines in its
+// (multi-line) what(), with a one-line message. A position past the end of `text` (toml11
+// parses a file that lacks a final newline with one added) is reported at its end.
+void addSyntaxError(const toml::exception& e, std::string_view text, Diagnostics* diags);
 
 }  // namespace sluice::config
