@@ -37,4 +37,8 @@ class AddressResolver {
 // Two resolved addresses naming the same socket (family, address, port).
 bool sameSocketAddress(const Address& a, const Address& b);
 
+// A map key: equal for two resolved addresses exactly when sameSocketAddress() holds
+// (unresolved ones compare by text).
+std::string socketKey(const Address& address);
+
 }  // namespace sluice::config

@@ -129,14 +129,13 @@ bool ConfigReader::readNonEmptyString(TableReader& reader, const char* key, std:
 
 void ConfigReader::claimBind(const Address& address, const toml::value& at, const std::string& what,
                              const std::string& owner) {
-    for (const Bind& bind : binds_) {
-        if (sameSocketAddress(bind.address, address)) {
-            diags_->error(at, what + ": " + address.text + " is already used by " + bind.owner +
-                                  " (line " + std::to_string(bind.at.line) + ")");
-            return;
-        }
+    const auto [it, added] = binds_.emplace(socketKey(address), Bind{owner, Location{}});
+    if (!added) {
+        diags_->error(at, what + ": " + address.text + " is already used by " + it->second.owner +
+                              " (line " + std::to_string(it->second.at.line) + ")");
+        return;
     }
-    binds_.push_back(Bind{address, owner, locationOf(at)});
+    it->second.at = diags_->locate(at);
 }
 
 void ConfigReader::checkPoolRef(const toml::value& at, const std::string& key_path,

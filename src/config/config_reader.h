@@ -52,7 +52,6 @@ class ConfigReader {
     void readServer(const toml::value& table, ServerConfig* server);
 
     struct Bind {
-        Address address;
         std::string owner;
         Location at;
     };
@@ -61,7 +60,7 @@ class ConfigReader {
     AddressResolver resolver_;
     std::map<std::string, Location> pool_names_;
     std::map<std::string, Location> listener_names_;
-    std::vector<Bind> binds_;
+    std::map<std::string, Bind> binds_;  // by socketKey() of the address
 };
 
 }  // namespace sluice::config

@@ -8,18 +8,13 @@
 
 namespace sluice::config {
 
-Location locationOf(const toml::value& value) {
-    const toml::source_location loc = value.location();
-    return Location{std::max<uint32_t>(loc.line(), 1), std::max<uint32_t>(loc.column(), 1)};
-}
-
 void Diagnostics::error(Location at, std::string message) {
     entries_.push_back(Entry{at, std::move(message)});
 }
 
 void Diagnostics::error(const toml::value& value, std::string message) {
     bad_.insert(&value);
-    error(locationOf(value), std::move(message));
+    error(locate(value), std::move(message));
 }
 
 namespace {

@@ -9,18 +9,19 @@
 #include <toml.hpp>
 #include <vector>
 
+#include "config/source_index.h"
+
 namespace sluice::config {
-
-// 1-based, as toml11 reports them.
-struct Location {
-    uint32_t line = 1;
-    uint32_t column = 1;
-};
-
-Location locationOf(const toml::value& value);
 
 class Diagnostics {
   public:
+    // Where `value` is in the parsed text (see SourceIndex: cheap, for every value).
+    Location locate(const toml::value& value) { return index_.locate(value); }
+    // The line `value` starts on and its column there (0-based): SourceIndex::lineOf.
+    std::string_view lineOf(const toml::value& value, size_t* column) {
+        return index_.lineOf(value, column);
+    }
+
     void error(Location at, std::string message);
     // Also remembers `value` as invalid, so later checks (the feature gate) skip it.
     void error(const toml::value& value, std::string message);
@@ -36,6 +37,7 @@ class Diagnostics {
     };
     std::vector<Entry> entries_;
     std::set<const toml::value*> bad_;
+    SourceIndex index_;
 };
 
 // A toml11 parse failure of `text` as one diagnostic, at the position toml11 underlines in its

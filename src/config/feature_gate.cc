@@ -51,14 +51,14 @@ void report(const GatedFeature& gate, const toml::value& leaf, Diagnostics* diag
     if (leaf.is_array()) {  // array of tables, e.g. [[listener.route]]: once, at the first
         if (leaf.as_array().empty() || !gate.in_use(leaf)) return;
         diags->error(
-            locationOf(leaf.as_array().front()),
+            diags->locate(leaf.as_array().front()),
             "[[" + path + "]]: " + featureText(gate, "") + " is not available in this build yet");
         return;
     }
     if (!gate.in_use(leaf)) return;
     const std::string label = leaf.is_table() ? "[" + path + "]" : path + " = " + valueText(leaf);
-    diags->error(locationOf(leaf), label + ": " + featureText(gate, valueText(leaf)) +
-                                       " is not available in this build yet");
+    diags->error(diags->locate(leaf), label + ": " + featureText(gate, valueText(leaf)) +
+                                          " is not available in this build yet");
 }
 
 void walk(const GatedFeature& gate, const toml::value& node, const std::vector<std::string>& parts,

@@ -30,7 +30,7 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
     }();
 
     if (const toml::value* name = readName(r, "name", &listener->name)) {
-        const auto [it, added] = listener_names_.emplace(listener->name, locationOf(*name));
+        const auto [it, added] = listener_names_.emplace(listener->name, diags_->locate(*name));
         if (!added) {
             r.error(*name, "name",
                     "duplicate listener \"" + listener->name + "\" (first defined at line " +
@@ -113,7 +113,7 @@ void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* lis
             TableReader c(entry, "listener.tls.certificates", "a listener.tls.certificates entry",
                           diags_);
             TlsCertificate& cert = tls.certificates.emplace_back();
-            const Location at = locationOf(entry);
+            const Location at = diags_->locate(entry);
             cert.pos = {at.line, at.column};
             if (!readNonEmptyString(c, "cert", &cert.cert) && c.find("cert") == nullptr) {
                 c.missing("cert");

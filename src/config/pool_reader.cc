@@ -10,7 +10,7 @@ namespace sluice::config {
 void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     TableReader r(table, "pool", "[[pool]]", diags_);
     if (const toml::value* name = readName(r, "name", &pool->name)) {
-        const auto [it, added] = pool_names_.emplace(pool->name, locationOf(*name));
+        const auto [it, added] = pool_names_.emplace(pool->name, diags_->locate(*name));
         if (!added) {
             r.error(*name, "name",
                     "duplicate pool \"" + pool->name + "\" (first defined at line " +
@@ -20,7 +20,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
         r.missing("name");
     } else if (raw->is_string()) {
         // Invalid, already reported; known anyway so references to it are not reported too.
-        pool_names_.emplace(raw->as_string().str, locationOf(*raw));
+        pool_names_.emplace(raw->as_string().str, diags_->locate(*raw));
     }
     r.readEnum("algorithm", &pool->algorithm,
                {{"round_robin", Algorithm::kRoundRobin},
@@ -55,7 +55,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     r.readString("tls_ca", &pool->tls_ca);
     for (const char* key : {"tls_ca", "tls"}) {
         if (const toml::value* v = r.find(key)) {
-            const Location at = locationOf(*v);
+            const Location at = diags_->locate(*v);
             pool->tls_pos = {at.line, at.column};
             break;
         }
@@ -75,7 +75,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
             const auto name_it = server_table.as_table().find("name");
             const toml::value& at =
                 name_it != server_table.as_table().end() ? name_it->second : server_table;
-            const auto [it, added] = names.emplace(server.name, locationOf(at));
+            const auto [it, added] = names.emplace(server.name, diags_->locate(at));
             if (!added) {
                 diags_->error(at, "pool.server: duplicate server \"" + server.name +
                                       "\" in pool \"" + pool->name + "\" (first at line " +

@@ -68,7 +68,7 @@ class TableReader {
     std::string path(std::string_view key) const;
 
     const toml::value& table() const { return table_; }
-    Location location() const { return locationOf(table_); }
+    Location location() const { return diags_->locate(table_); }
     Diagnostics& diags() { return *diags_; }
 
   private:
