@@ -81,8 +81,13 @@ bool sameListener(const ListenerConfig& a, const ListenerConfig& b) {
            a.max_header_bytes == b.max_header_bytes && a.max_headers == b.max_headers &&
            a.max_body_bytes == b.max_body_bytes && a.forwarded_headers == b.forwarded_headers &&
            a.request_id_header == b.request_id_header &&
-           a.accept_proxy_protocol == b.accept_proxy_protocol && sameTls(a.tls, b.tls) &&
-           sameRoutes(a.routes, b.routes);
+           a.accept_proxy_protocol == b.accept_proxy_protocol &&
+           a.trusted_proxies == b.trusted_proxies &&
+           a.max_connections_per_ip == b.max_connections_per_ip && a.freebind == b.freebind &&
+           a.http2 == b.http2 && a.h2c == b.h2c &&
+           a.http2_max_concurrent_streams == b.http2_max_concurrent_streams &&
+           a.http2_initial_window == b.http2_initial_window && sameTls(a.tls, b.tls) &&
+           sameRoutes(a.routes, b.routes) && a.rate_limits == b.rate_limits;
 }
 
 bool samePoolSettings(const PoolConfig& a, const PoolConfig& b) {
@@ -102,7 +107,8 @@ bool samePoolSettings(const PoolConfig& a, const PoolConfig& b) {
            a.response_timeout == b.response_timeout && a.idle_timeout == b.idle_timeout &&
            a.keepalive == b.keepalive && a.max_conns_per_server == b.max_conns_per_server &&
            a.queue_timeout == b.queue_timeout && a.retries == b.retries &&
-           a.retry_5xx == b.retry_5xx && a.send_proxy_protocol == b.send_proxy_protocol &&
+           a.retry_5xx == b.retry_5xx && a.slow_start == b.slow_start &&
+           a.discovery == b.discovery && a.send_proxy_protocol == b.send_proxy_protocol &&
            a.tls == b.tls && a.tls_verify == b.tls_verify && a.tls_ca == b.tls_ca &&
            hc(a.health_check) == hc(b.health_check) && ph(a.passive_health) == ph(b.passive_health);
 }

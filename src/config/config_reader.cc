@@ -1,5 +1,7 @@
 #include "config/config_reader.h"
 
+#include <algorithm>
+
 #include "config/units.h"
 
 namespace sluice::config {
@@ -16,6 +18,9 @@ void ConfigReader::read(const toml::value& root, Config* config) {
         readGlobal(*global, &config->global);
     if (const toml::value* log = reader.findTable("log")) readLog(*log, &config->log);
     if (const toml::value* admin = reader.findTable("admin")) readAdmin(*admin, &config->admin);
+    if (const toml::value* resolver = reader.findTable("resolver")) {
+        readResolver(*resolver, &config->resolver);
+    }
 
     // Pools first: listeners and routes refer to them by name.
     if (const toml::value* pools = reader.findArrayOfTables("pool")) {
@@ -39,6 +44,7 @@ void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
     r.readInteger("workers", &global->workers, 0, 1024);
     r.readInteger("max_connections", &global->max_connections, 1, 10'000'000);
     r.readDuration("shutdown_timeout", &global->shutdown_timeout, Duration{0});
+    r.readDuration("stop_grace", &global->stop_grace, Duration{0});
     r.readString("user", &global->user);
     r.readString("group", &global->group);
     if (readNonEmptyString(r, "control_socket", &global->control_socket) &&
@@ -84,6 +90,56 @@ void ConfigReader::readAdmin(const toml::value& table, AdminConfig* admin) {
         admin->listen = listen;
     }
     r.reportUnknownKeys();
+}
+
+void ConfigReader::readResolver(const toml::value& table, ResolverConfig* resolver) {
+    TableReader r(table, "resolver", "[resolver]", diags_);
+    if (const toml::value* list = r.find("nameservers")) {
+        if (!list->is_array()) {
+            r.error(*list, "nameservers",
+                    "expected an array of addresses like [\"10.0.0.2:53\"], got " +
+                        describeType(*list));
+        } else {
+            for (const toml::value& entry : list->as_array()) {
+                std::string why;
+                if (!entry.is_string()) {
+                    diags_->error(entry, "resolver.nameservers: expected an address string, got " +
+                                             describeType(entry));
+                } else if (auto address = parseNameserver(entry.as_string().str, &why)) {
+                    resolver->nameservers.push_back(std::move(*address));
+                } else {
+                    diags_->error(entry, "resolver.nameservers: " + why);
+                }
+            }
+        }
+    }
+    r.readDuration("timeout", &resolver->timeout, Duration{1});
+    r.readInteger("attempts", &resolver->attempts, 1, 10);
+    r.reportUnknownKeys();
+}
+
+std::optional<Address> ConfigReader::parseNameserver(const std::string& text, std::string* error) {
+    // An IP literal, with a port or not (53): a resolver cannot be found by name.
+    std::string with_port = text;
+    const size_t colons = static_cast<size_t>(std::count(text.begin(), text.end(), ':'));
+    if (!text.empty() && text.front() == '[') {
+        if (text.back() == ']') with_port += ":53";
+    } else if (colons > 1) {
+        with_port = "[" + text + "]:53";  // a bare IPv6 address
+    } else if (colons == 0) {
+        with_port += ":53";
+    }
+    std::optional<Address> address = parseAddress(with_port, error);
+    if (!address) {
+        *error = "invalid nameserver \"" + text + "\" (expected an IP address, with a port or not)";
+        return std::nullopt;
+    }
+    if (!AddressResolver(false).resolve(&*address, error)) {
+        *error = "nameserver \"" + text + "\" must be an IP address, not a hostname";
+        return std::nullopt;
+    }
+    address->text = text;
+    return address;
 }
 
 const toml::value* ConfigReader::readName(TableReader& reader, const char* key, std::string* out) {

@@ -47,6 +47,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     r.readDuration("queue_timeout", &pool->queue_timeout, Duration{1});
     r.readInteger("retries", &pool->retries, 0, 100);
     r.readBool("retry_5xx", &pool->retry_5xx);
+    r.readDuration("slow_start", &pool->slow_start, Duration{0});
     r.readEnum(
         "send_proxy_protocol", &pool->send_proxy_protocol,
         {{"", ProxyProtocol::kNone}, {"v1", ProxyProtocol::kV1}, {"v2", ProxyProtocol::kV2}});
@@ -65,6 +66,9 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     }
     if (const toml::value* passive = r.findTable("passive_health")) {
         readPassiveHealth(*passive, &pool->passive_health.emplace());
+    }
+    if (const toml::value* discovery = r.findTable("discovery")) {
+        readDiscovery(*discovery, &pool->discovery.emplace());
     }
     if (const toml::value* servers = r.findArrayOfTables("server")) {
         std::map<std::string, Location> names;  // unique within the pool
@@ -137,6 +141,68 @@ void ConfigReader::readPassiveHealth(const toml::value& table, PassiveHealthConf
     TableReader r(table, "pool.passive_health", "[pool.passive_health]", diags_);
     r.readInteger("max_fails", &passive->max_fails, 1, 1000);
     r.readDuration("fail_timeout", &passive->fail_timeout, Duration{1});
+    r.reportUnknownKeys();
+}
+
+namespace {
+// "_service._proto.name": an SRV name's first two labels start with '_'.
+bool isSrvName(const std::string& name) {
+    const size_t second = name.find('.');
+    return isDnsName(name) && name.size() > 1 && name[0] == '_' && second != std::string::npos &&
+           second + 1 < name.size() && name[second + 1] == '_' &&
+           name.find('.', second + 1) != std::string::npos;
+}
+}  // namespace
+
+void ConfigReader::readDiscovery(const toml::value& table, DiscoveryConfig* discovery) {
+    TableReader r(table, "pool.discovery", "[pool.discovery]", diags_);
+    // "" is "not set" for both (config.md writes srv = "" as the default).
+    const toml::value* name = r.findString("name");
+    const toml::value* srv = r.findString("srv");
+    const bool has_name = name != nullptr && !name->as_string().str.empty();
+    const bool has_srv = srv != nullptr && !srv->as_string().str.empty();
+    if (has_name) {
+        if (isDnsName(name->as_string().str)) {
+            discovery->name = name->as_string().str;
+        } else {
+            r.error(*name, "name",
+                    "invalid DNS name \"" + name->as_string().str +
+                        "\" (labels of letters, digits, '-' and '_', separated by dots)");
+        }
+    }
+    if (has_srv) {
+        if (isSrvName(srv->as_string().str)) {
+            discovery->srv = srv->as_string().str;
+        } else {
+            r.error(*srv, "srv",
+                    "invalid SRV name \"" + srv->as_string().str +
+                        "\" (expected e.g. \"_http._tcp.app.internal\")");
+        }
+    }
+    const bool typed = (name == nullptr) == (r.find("name") == nullptr) &&
+                       (srv == nullptr) == (r.find("srv") == nullptr);
+    if (typed && has_name == has_srv) {
+        r.tableError(has_name ? "[pool.discovery] takes name (A/AAAA records) or srv (SRV "
+                                "records), not both"
+                              : "[pool.discovery] needs name (A/AAAA records) or srv (SRV "
+                                "records)");
+    }
+    const toml::value* port = r.find("port");
+    const toml::value* weight = r.find("weight");
+    if (has_srv && !has_name) {
+        // SRV records carry both.
+        if (port != nullptr) r.error(*port, "port", "SRV records carry the port; remove it");
+        if (weight != nullptr) {
+            r.error(*weight, "weight", "SRV records carry their own weight; remove it");
+        }
+    } else {
+        if (!r.readInteger("port", &discovery->port, 1, 65535) && port == nullptr && has_name) {
+            r.missing("port");
+        }
+        r.readInteger("weight", &discovery->weight, 1, 1000);
+    }
+    r.readDuration("refresh", &discovery->refresh, Duration{1});
+    r.readDuration("hold", &discovery->hold, Duration{0});
     r.reportUnknownKeys();
 }
 
