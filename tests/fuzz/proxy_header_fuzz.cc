@@ -9,8 +9,8 @@
 //     parses without addresses (LOCAL, UNKNOWN) round-trips as v2 LOCAL.
 // Built from src/net/proxy_header.cc alone (no libuv, no other layer).
 //
-// Run: build/fuzz/tests/fuzz/proxy_header_fuzz -max_total_time=60 /tmp/corpus \
-//        tests/fuzz/corpus/proxy_header
+// Run: build/fuzz/tests/fuzz/proxy_header_fuzz -max_total_time=60 \
+//        -dict=tests/fuzz/proxy_header.dict /tmp/corpus tests/fuzz/corpus/proxy_header
 
 #include <cstddef>
 #include <cstdint>
