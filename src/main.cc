@@ -1,4 +1,4 @@
-// sluice: command line, then hand off to the configuration loader and the server.
+// sluice: command line, then hand off to the configuration loader and the supervisor.
 
 #include <cstdio>
 #include <cstring>
@@ -10,7 +10,7 @@
 #include "base/version.h"
 #include "config/config_loader.h"
 #include "proxy/http/access_log.h"
-#include "server/server.h"
+#include "server/supervisor.h"
 #include "tls/contexts.h"
 #include "tls/ticket_keys.h"
 
@@ -25,20 +25,6 @@ void usage(FILE* out) {
                  "  -t          validate the configuration and exit\n"
                  "  --version   print the version and exit\n",
                  kDefaultConfig);
-}
-
-sluice::log::Level toLogLevel(sluice::config::LogLevel level) {
-    switch (level) {
-        case sluice::config::LogLevel::kError:
-            return sluice::log::Level::kError;
-        case sluice::config::LogLevel::kWarn:
-            return sluice::log::Level::kWarn;
-        case sluice::config::LogLevel::kInfo:
-            return sluice::log::Level::kInfo;
-        case sluice::config::LogLevel::kDebug:
-            return sluice::log::Level::kDebug;
-    }
-    return sluice::log::Level::kInfo;
 }
 
 }  // namespace
@@ -78,7 +64,7 @@ int main(int argc, char** argv) {
     auto& config = std::get<sluice::config::Config>(loaded);
     if (test_only) {
         // Certificates, keys and CA files are part of the configuration: a broken one fails
-        // -t too. (A real start builds them in Server::run(), which reports the same errors.)
+        // -t too. (A real start builds them in Supervisor::run(), which reports the same errors.)
         auto contexts =
             sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
         if (auto* errors = std::get_if<std::vector<std::string>>(&contexts))
@@ -88,7 +74,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    sluice::log::setLevel(toLogLevel(config.log.level));
+    sluice::log::setLevel(config.log.level);
     std::string error;
     if (!sluice::log::setTarget(config.log.error_log, &error)) {
         std::fprintf(stderr, "sluice: error_log %s\n", error.c_str());
@@ -98,6 +84,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice: access_log %s\n", error.c_str());
         return 1;
     }
-    sluice::server::Server server(std::move(config));
-    return server.run();
+    sluice::server::Supervisor supervisor(std::move(config));
+    return supervisor.run();
 }
