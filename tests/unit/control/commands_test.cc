@@ -204,6 +204,14 @@ TEST_F(CommandsTest, ShowServersInTextAndJsonMarksRuntimeChanges) {
     EXPECT_EQ(run("show servers nope"), "error: no pool named \"nope\"\n");
 }
 
+TEST_F(CommandsTest, JsonRepliesStayValidWithBytesThatAreNotUtf8) {
+    // A health check result may carry what an upstream sent.
+    process_.checks_.push_back({"api", "api1", {"HTTP 503 \xff\xfe", 0}});
+    const std::string reply = run("show servers api --json");
+    const Json json = Json::parse(reply);  // throws on invalid UTF-8
+    EXPECT_EQ(json["servers"][0]["last_check"], "HTTP 503 \xef\xbf\xbd\xef\xbf\xbd");
+}
+
 TEST_F(CommandsTest, ShowStatsInTextAndJson) {
     auto& st = *server("app", "app1")->state;
     st.requests.store(4);
