@@ -1,8 +1,11 @@
 // sluice: command line, then hand off to the configuration loader and the supervisor.
 
+#include <getopt.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -27,29 +30,53 @@ void usage(FILE* out) {
                  kDefaultConfig);
 }
 
+// The option getopt_long() just refused in `arg` (the argument it was reading), as written:
+// "--name" for a long one, "-x" for a short one (possibly inside "-tx").
+std::string optionText(std::string_view arg, int short_option) {
+    if (arg.starts_with("--")) return std::string(arg.substr(0, arg.find('=')));
+    return std::string("-") + static_cast<char>(short_option);
+}
+
+// Prints a usage error and the usage; the exit status for a bad command line.
+int usageError(const std::string& message) {
+    std::fprintf(stderr, "sluice: %s\n", message.c_str());
+    usage(stderr);
+    return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string config_path = kDefaultConfig;
     bool test_only = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "-c" && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (arg == "-t") {
-            test_only = true;
-        } else if (arg == "--version" || arg == "-v") {
-            std::printf("sluice %s\n", sluice::kVersion);
-            return 0;
-        } else if (arg == "-h" || arg == "--help") {
-            usage(stdout);
-            return 0;
-        } else {
-            std::fprintf(stderr, "sluice: unknown argument '%s'\n", arg.c_str());
-            usage(stderr);
-            return 2;
+    // "+": options end at the first other argument (which is then an error), as they are read
+    // in order: `sluice extra --version` is a usage error, not the version.
+    static const option kOptions[] = {{"version", no_argument, nullptr, 'v'},
+                                      {"help", no_argument, nullptr, 'h'},
+                                      {nullptr, 0, nullptr, 0}};
+    opterr = 0;  // our messages, not getopt's
+    for (int at = optind, opt; (opt = getopt_long(argc, argv, "+:c:tvh", kOptions, nullptr)) != -1;
+         at = optind) {
+        switch (opt) {
+            case 'c':
+                config_path = optarg;
+                break;
+            case 't':
+                test_only = true;
+                break;
+            case 'v':
+                std::printf("sluice %s\n", sluice::kVersion);
+                return 0;
+            case 'h':
+                usage(stdout);
+                return 0;
+            case ':':
+                return usageError("option -c needs FILE");
+            default:
+                return usageError("unknown argument '" + optionText(argv[at], optopt) + "'");
         }
     }
+    if (optind < argc) return usageError("unknown argument '" + std::string(argv[optind]) + "'");
 
     const auto invalid = [&config_path](const std::vector<std::string>& errors) {
         for (const auto& message : errors) std::fprintf(stderr, "%s\n", message.c_str());
