@@ -106,6 +106,44 @@ void appendInt(std::string& out, int64_t value) {
     out.append(buf, static_cast<size_t>(n));
 }
 
+// nginx's "combined" plus sluice's fields: upstream=, connect_ms=, ..., tls= and sni=.
+void formatCombined(const AccessRecord& r, const char* when, std::string& out) {
+    const auto orDash = [](std::string_view v) { return v.empty() ? std::string_view("-") : v; };
+    const auto number = [&](std::string_view label, int64_t v) {
+        out += label;
+        appendInt(out, v);
+    };
+    const auto quoted = [&](std::string_view label, std::string_view v) {
+        out += label;
+        appendQuotedCombined(out, v);
+    };
+    out += orDash(r.client);
+    out += " - - [";
+    out += when;
+    quoted("] \"", r.method);
+    quoted(" ", r.target);
+    out += r.version_minor == 0 ? " HTTP/1.0\"" : " HTTP/1.1\"";
+    number(" ", r.status);
+    number(" ", static_cast<int64_t>(r.bytes_sent));
+    quoted(" \"", r.referer);
+    quoted("\" \"", r.user_agent);
+    out += "\" upstream=";
+    out += orDash(r.upstream);
+    number(" connect_ms=", r.connect_ms);
+    number(" first_byte_ms=", r.first_byte_ms);
+    number(" total_ms=", r.total_ms);
+    out += " request_id=";
+    out += orDash(r.request_id);
+    out += " term=";
+    out += r.termination;
+    if (!r.tls_version.empty()) {
+        out += " tls=";
+        out += r.tls_version;
+        quoted(" sni=", orDash(r.sni));
+    }
+    out += '\n';
+}
+
 }  // namespace
 
 AccessLog& accessLog() {
@@ -143,40 +181,7 @@ void AccessLog::write(const AccessRecord& r, std::string& out) const {
     char when[64];
     if (format_ == config::AccessLogFormat::kCombined) {
         std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &utc);
-        out += r.client.empty() ? std::string_view("-") : r.client;
-        out += " - - [";
-        out += when;
-        out += "] \"";
-        appendQuotedCombined(out, r.method);
-        out += ' ';
-        appendQuotedCombined(out, r.target);
-        out += r.version_minor == 0 ? " HTTP/1.0\" " : " HTTP/1.1\" ";
-        appendInt(out, r.status);
-        out += ' ';
-        appendInt(out, static_cast<int64_t>(r.bytes_sent));
-        out += " \"";
-        appendQuotedCombined(out, r.referer);
-        out += "\" \"";
-        appendQuotedCombined(out, r.user_agent);
-        out += "\" upstream=";
-        out += r.upstream.empty() ? std::string_view("-") : r.upstream;
-        out += " connect_ms=";
-        appendInt(out, r.connect_ms);
-        out += " first_byte_ms=";
-        appendInt(out, r.first_byte_ms);
-        out += " total_ms=";
-        appendInt(out, r.total_ms);
-        out += " request_id=";
-        out += r.request_id.empty() ? std::string_view("-") : r.request_id;
-        out += " term=";
-        out += r.termination;
-        if (!r.tls_version.empty()) {
-            out += " tls=";
-            out += r.tls_version;
-            out += " sni=";
-            appendQuotedCombined(out, r.sni.empty() ? std::string_view("-") : r.sni);
-        }
-        out += '\n';
+        formatCombined(r, when, out);
     } else {
         const size_t length = std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
         std::snprintf(when + length, sizeof when - length, ".%03dZ",
