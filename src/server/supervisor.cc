@@ -126,8 +126,8 @@ int Supervisor::run() {
                  std::string(nameOf(listener.mode)).c_str(), listener.bind.text.c_str());
     }
 
-    // The task queue alone does not keep the loop alive; keep it referenced until the workers
-    // are gone (signals are unref'd once shutdown begins).
+    // The task queue alone does not keep the loop alive (its handle is unref'd): the signal
+    // handles do, until the last worker has exited and onWorkerExited() closes them.
     loop_.run();
     for (auto& worker : workers_) worker->join();
     workers_.clear();
