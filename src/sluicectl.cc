@@ -1,7 +1,7 @@
 // sluicectl: sends one command line to sluice's control socket and prints the reply
 // (protocol and exit statuses: shared/design/control.md).
-//   exit 0: the server answered; 1: it answered with "error: ..."; 2: bad usage, cannot connect,
-//   or no complete reply.
+//   exit 0: the server answered; 1: it answered with "error: ..." (or {"error": ...} for --json);
+//   2: bad usage, cannot connect, or no complete reply.
 
 #include <getopt.h>
 #include <poll.h>
@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/version.h"
 #include "config/control_socket_lookup.h"
 #include "control/control_server.h"
@@ -117,6 +118,14 @@ bool readReply(int fd, const std::string& socket_path, std::string* reply, std::
         *why = "reading from " + socket_path + ": " + std::strerror(errno);
         return false;
     }
+}
+
+// "error: ..." or, for --json, {"error": ...} (control.md).
+bool isError(const std::string& reply) {
+    if (reply.starts_with("error: ")) return true;
+    if (!reply.starts_with("{")) return false;
+    const sluice::Json parsed = sluice::Json::parse(reply, nullptr, /*allow_exceptions=*/false);
+    return parsed.is_object() && parsed.contains("error");
 }
 
 }  // namespace
@@ -233,5 +242,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluicectl: %s (reply incomplete)\n", why.c_str());
         return kExitFailure;
     }
-    return reply.starts_with("error: ") ? kExitServerError : kExitOk;
+    return isError(reply) ? kExitServerError : kExitOk;
 }

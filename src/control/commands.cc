@@ -57,6 +57,21 @@ std::optional<unsigned> parseWeight(const std::string& text) {
     return static_cast<unsigned>(w);
 }
 
+// "error: WHAT\nMORE\n..." as {"error":"WHAT","errors":["MORE",...]} (control.md: with
+// --json, errors are JSON too).
+std::string jsonError(const std::string& text) {
+    std::vector<std::string> lines;
+    for (size_t start = 0; start < text.size();) {
+        const size_t end = std::min(text.find('\n', start), text.size());
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    Json reply = {{"error", lines[0].substr(std::string_view("error: ").size())}};
+    if (lines.size() > 1)
+        reply["errors"] = std::vector<std::string>(lines.begin() + 1, lines.end());
+    return toJsonText(reply) + "\n";
+}
+
 ServerOverride& overrideFor(RuntimeState& state, const std::string& pool, const std::string& name) {
     if (ServerOverride* o = findOverride(state, pool, name)) return *o;
     ServerOverride& fresh = state.servers.emplace_back();
@@ -85,6 +100,12 @@ Applied Commands::start(const config::Config& file) {
 }
 
 std::string Commands::execute(const std::vector<std::string>& args, bool json) {
+    std::string reply = run(args, json);
+    if (json && reply.starts_with("error: ")) reply = jsonError(reply);
+    return reply;
+}
+
+std::string Commands::run(const std::vector<std::string>& args, bool json) {
     const std::string& cmd = args[0];
     if (cmd == "help") return kHelp;
     if (cmd == "status") return statusReply(process_, json);

@@ -10,6 +10,9 @@
 //   admin state and weight in place (applyToServers), without a new generation.
 // - Every change is written to the state file (global.state_file of the running configuration);
 //   a write that fails is logged, and the reply still says ok.
+// - Replies are text, or JSON with --json for the commands that show something; an error is
+//   "error: WHAT\n" plus one line per further error (reload), or with --json
+//   {"error":"WHAT","errors":[...]} ("errors" only when there are more).
 
 #include <string>
 #include <vector>
@@ -40,6 +43,7 @@ class Commands final : public CommandHandler {
     const RuntimeState& overrides() const { return overrides_; }
 
   private:
+    std::string run(const std::vector<std::string>& args, bool json);
     std::string reloadReply(bool json);
     std::string serverCommand(const std::vector<std::string>& args);
     std::string addServer(const std::vector<std::string>& args, const std::string& pool,

@@ -141,6 +141,10 @@ class SluicectlCommandLineTest(SluiceTestCase):
         out = run(ctl + ["set", "server", "app/nope", "state", "drain"])
         self.assertEqual(out.returncode, 1)
         self.assertEqual(out.stdout, "error: no server app/nope\n")
+        # With --json the error is JSON (control.md), and still exit status 1.
+        out = run(ctl + ["--json", "set", "server", "app/nope", "state", "drain"])
+        self.assertEqual(out.returncode, 1)
+        self.assertEqual(json.loads(out.stdout), {"error": "no server app/nope"})
 
 
 if __name__ == "__main__":

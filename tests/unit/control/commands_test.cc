@@ -154,6 +154,22 @@ TEST_F(CommandsTest, UnknownCommandsAndWrongArgumentsAreErrors) {
     }
 }
 
+TEST_F(CommandsTest, ErrorsAreJsonWithJson) {
+    EXPECT_EQ(run("frobnicate --json"),
+              "{\"error\":\"unknown command \\\"frobnicate\\\" (or wrong arguments); try "
+              "\\\"help\\\"\"}\n");
+    EXPECT_EQ(runJson("show servers nope"), Json({{"error", "no pool named \"nope\""}}));
+    EXPECT_EQ(runJson("set server app/app1 weight 0"), Json({{"error", "weight must be 1..1000"}}));
+    EXPECT_EQ(runJson("add server app/app1 127.0.0.1:1"),
+              Json({{"error", "server app/app1 already exists"}}));
+    process_.nextFileInvalid({"test.toml:3:1: bad", "test.toml:9:2: worse"});
+    EXPECT_EQ(runJson("reload"),
+              Json({{"error", "configuration not reloaded (2 errors)"},
+                    {"errors", {"test.toml:3:1: bad", "test.toml:9:2: worse"}}}));
+    // What is not an error stays as it was.
+    EXPECT_EQ(run("set server app/app1 weight 2 --json"), "ok: server app/app1 weight 2\n");
+}
+
 TEST_F(CommandsTest, ShowPoolsInTextAndJson) {
     server("app", "app1")->state->active.store(2);
     server("app", "app2")->state->healthy.store(false);
