@@ -151,7 +151,8 @@ std::string showStatsReply(const Process& process, bool json) {
         listeners.push_back({{"name", l.name}, {"bind", l.bind.text}, {"mode", nameOf(l.mode)}});
     }
     rows.push_back({"process", "-", std::to_string(status.requests), "-", "-", "-",
-                    "accepted " + std::to_string(status.accepted)});
+                    "accepted " + std::to_string(status.accepted) + ", client_aborts " +
+                        std::to_string(status.client_aborts)});
     for (const auto& pool : snapshot->pools) {
         uint64_t requests = 0, failures = 0, count = 0, sum = 0, max = 0;
         for (const auto& s : pool->servers) {
@@ -183,6 +184,7 @@ std::string showStatsReply(const Process& process, bool json) {
     if (json) {
         return jsonReply({{"process",
                            {{"accepted", status.accepted},
+                            {"client_aborts", status.client_aborts},
                             {"open_connections", status.open_connections},
                             {"requests", status.requests}}},
                           {"listeners", std::move(listeners)},

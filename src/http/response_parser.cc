@@ -109,6 +109,9 @@ int ResponseParser::headersComplete(llhttp_t* p) {
     }
     p->upgrade = 0;
     if (head.status < 200) {
+        if (++interim_responses_ > kMaxInterimResponses) {
+            return onError(502, "upstream sent too many interim responses");
+        }
         handler_.onInterimResponse(head);
         return 1;
     }
@@ -138,7 +141,10 @@ int ResponseParser::messageComplete(llhttp_t*) {
 
 void ResponseParser::messageEnded(Stop how) {
     expecting_ = false;
-    if (how == Stop::kComplete) started_ = false;
+    if (how == Stop::kComplete) {
+        started_ = false;
+        interim_responses_ = 0;
+    }
 }
 
 void ResponseParser::setRequestMethod(std::string_view method) {
@@ -197,6 +203,7 @@ void ResponseParser::reset() {
     expecting_ = false;
     started_ = false;
     paused_ = false;
+    interim_responses_ = 0;
     chunk_ext_bytes_ = 0;
     ext_bytes_ = 0;
     framing_gap_ = 0;

@@ -4,8 +4,9 @@
 // Contract (mirrors RequestParser):
 // - setRequestMethod() before each response so HEAD responses are framed without a body.
 // - 1xx informational responses (100 Continue, 103) are reported with onInterimResponse and do
-//   not end the exchange; a 101 reports onResponseHead with status 101 and then feed() returns
-//   kUpgraded (bytes after `consumed` are tunnel data; no onResponseComplete for a 101).
+//   not end the exchange; more than kMaxInterimResponses before one final response is kError
+//   502. A 101 reports onResponseHead with status 101 and then feed() returns kUpgraded (bytes
+//   after `consumed` are tunnel data; no onResponseComplete for a 101).
 // - onResponseHead (validated: framing, CL/TE conflicts, bad headers), onResponseBody (decoded
 //   slices), onResponseComplete; then feed() returns kPaused until resume().
 // - kError (status 502 always) when the upstream's framing or syntax is bad; the upstream
@@ -27,6 +28,11 @@
 #include "http/request_parser.h"
 
 namespace sluice::http {
+
+// Interim (1xx) responses accepted before a final one. A server has reason to send a 100
+// Continue and a few 103 Early Hints; beyond that it is broken or flooding us (each costs a
+// parse, and whatever the handler relays).
+constexpr unsigned kMaxInterimResponses = 8;
 
 class ResponseHandler {
   public:
@@ -62,6 +68,7 @@ class ResponseParser final : public MessageParser<ResponseParser, ResponseHead> 
     bool head_request_ = false;  // the request was HEAD: no body whatever the headers say
     bool expecting_ = false;     // setRequestMethod() called, response not complete yet
     bool started_ = false;
+    unsigned interim_responses_ = 0;  // before the current final response
 };
 
 extern template class MessageParser<ResponseParser, ResponseHead>;

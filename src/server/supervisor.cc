@@ -229,6 +229,7 @@ control::ProcessStatus Supervisor::status() const {
     s.workers = worker_count_;
     s.open_connections = counters_.open_connections.load();
     s.accepted = counters_.accepted.load();
+    s.client_aborts = counters_.client_aborts.load();
     s.requests = counters_.requests.load();
     return s;
 }
