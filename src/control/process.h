@@ -25,8 +25,8 @@ struct ProcessStatus {
     unsigned workers = 0;
     int64_t open_connections = 0;
     uint64_t accepted = 0;
-    uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
     uint64_t requests = 0;  // served, all workers
+    uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
 };
 
 // What `show servers` prints about a server whose pool has an active health check.

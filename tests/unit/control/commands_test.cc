@@ -236,7 +236,7 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
     st.recordLatency(20);
     const std::string text = run("show stats");
     EXPECT_NE(text.find("process  -         20        -         -                  -       "
-                        "accepted 10"),
+                        "accepted 10, client_aborts 0"),
               std::string::npos)
         << text;
     EXPECT_NE(text.find("server   app/app1  4         1         15                 20      "
@@ -248,7 +248,10 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
               std::string::npos)
         << text;
     const Json json = runJson("show stats");
-    EXPECT_EQ(json["process"], Json({{"accepted", 10}, {"open_connections", 3}, {"requests", 20}}));
+    EXPECT_EQ(json["process"], Json({{"accepted", 10},
+                                     {"client_aborts", 0},
+                                     {"open_connections", 3},
+                                     {"requests", 20}}));
     EXPECT_EQ(json["listeners"][0],
               Json({{"name", "web"}, {"bind", "127.0.0.1:8080"}, {"mode", "http"}}));
     EXPECT_EQ(json["servers"][0]["first_byte_ms_avg"], 15.0);
