@@ -1,5 +1,5 @@
-// Server, reload half: re-reading the config file and publishing a new generation to the
-// workers without dropping a connection.
+// Supervisor, reload half: publishing a new generation to the workers without dropping a
+// connection, and re-reading the config file.
 
 #include <unistd.h>
 
@@ -9,13 +9,14 @@
 #include "config/config_loader.h"
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
-#include "server/server.h"
+#include "server/supervisor.h"
 #include "tls/contexts.h"
 
 namespace sluice::server {
 
-bool Server::openSockets(const std::vector<config::Address>& binds,
-                         std::vector<std::vector<ListenerSocket>>& per_worker, std::string* error) {
+bool Supervisor::openSockets(const std::vector<config::Address>& binds,
+                             std::vector<std::vector<ListenerSocket>>& per_worker,
+                             std::string* error) {
     per_worker.assign(worker_count_, {});
     for (const auto& bind : binds) {
         for (unsigned w = 0; w < worker_count_; ++w) {
@@ -43,8 +44,9 @@ std::vector<config::Address> bindsOf(const config::Config& config) {
     return binds;
 }
 
-bool Server::publish(std::shared_ptr<const config::Config> next, std::string* error,
-                     const tls::Contexts* tls) {
+bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
+                                   const control::RuntimeState& overrides, std::string* error,
+                                   const tls::Contexts* tls) {
     // Listening sockets whose bind is unchanged stay open in every worker: no connection is
     // refused during a reload. New binds open first, so a bind error changes nothing.
     std::set<std::string> wanted;
@@ -63,7 +65,8 @@ bool Server::publish(std::shared_ptr<const config::Config> next, std::string* er
     if (tls) tls_ = *tls;
     auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
     snapshot_ = snapshot;
-    applyOverrides();  // runtime admin states and weights hold from the first request on
+    // Runtime admin states and weights hold from the first request on.
+    control::applyToServers(*snapshot, overrides);
     // Servers new to this generation start down when their pool has an active check; this
     // must happen before any worker can pick them.
     if (health_) health_->update(snapshot, false);
@@ -75,18 +78,21 @@ bool Server::publish(std::shared_ptr<const config::Config> next, std::string* er
     return true;
 }
 
+bool Supervisor::publish(std::shared_ptr<const config::Config> running,
+                         const control::RuntimeState& overrides, std::string* error) {
+    return publishGeneration(std::move(running), overrides, error, nullptr);
+}
+
 void applyLogConfig(const config::LogConfig& config) {
     // Log files reopen on every reload (and on SIGUSR1), so logrotate's move is picked up.
-    static constexpr log::Level kLevels[] = {log::Level::kError, log::Level::kWarn,
-                                             log::Level::kInfo, log::Level::kDebug};
-    log::setLevel(kLevels[static_cast<int>(config.level)]);
+    log::setLevel(config.level);
     std::string error;
     if (!log::setTarget(config.error_log, &error)) LOG_ERROR("error_log: %s", error.c_str());
     if (!proxy::accessLog().open(config, &error)) LOG_ERROR("access_log: %s", error.c_str());
 }
 
-Server::ReloadOutcome Server::reload() {
-    ReloadOutcome outcome;
+control::ReloadOutcome Supervisor::reload(const Derive& derive) {
+    control::ReloadOutcome outcome;
     if (shutting_down_) {
         outcome.errors.push_back("sluice is shutting down");
         return outcome;
@@ -106,21 +112,16 @@ Server::ReloadOutcome Server::reload() {
     if (file->global.workers != file_config_->global.workers) {
         outcome.notes.push_back("global.workers changed: takes effect at the next restart");
     }
-    // A reload re-reads what exists from the file: runtime deletions of file servers end here.
-    auto saved_deleted = std::move(deleted_);
-    deleted_.clear();
-    auto saved_runtime = runtime_;
-    auto next = withRuntimeServers(*file, &outcome.notes);
-    outcome.diff = config::diffConfigs(*config_, *next);
+    control::Applied next = derive(*file);
+    outcome.notes.insert(outcome.notes.end(), next.notes.begin(), next.notes.end());
+    outcome.diff = config::diffConfigs(*config_, *next.config);
     std::string error;
-    if (!publish(std::move(next), &error, &std::get<tls::Contexts>(built))) {
-        deleted_ = std::move(saved_deleted);
-        runtime_ = std::move(saved_runtime);
+    if (!publishGeneration(std::move(next.config), next.overrides, &error,
+                           &std::get<tls::Contexts>(built))) {
         outcome.errors.push_back(error);
         return outcome;
     }
     file_config_ = std::move(file);
-    if (!(runtime_ == saved_runtime)) saveRuntimeState(&error);
     applyLogConfig(config_->log);
     outcome.ok = true;
     outcome.generation = generation_;

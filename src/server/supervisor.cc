@@ -1,4 +1,4 @@
-#include "server/server.h"
+#include "server/supervisor.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -16,12 +16,12 @@
 
 namespace sluice::server {
 
-Server::Server(config::Config config)
+Supervisor::Supervisor(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))) {}
 
-Server::~Server() {
+Supervisor::~Supervisor() {
     control_.reset();
-    health_.reset();  // health: close its handles before the final loop turn below
+    health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
@@ -30,7 +30,7 @@ Server::~Server() {
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
 }
 
-bool Server::dropPrivileges() {
+bool Supervisor::dropPrivileges() {
     const auto& global = config_->global;
     if (geteuid() != 0 || (global.user.empty() && global.group.empty())) return true;
     gid_t gid = 0;
@@ -61,17 +61,16 @@ bool Server::dropPrivileges() {
     return true;
 }
 
-int Server::run() {
+int Supervisor::run() {
     std::signal(SIGPIPE, SIG_IGN);
     worker_count_ = config_->global.workers;
     if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
     config_path_ = config_->path;
     file_config_ = config_;
-    loadRuntimeState();
     {
-        std::vector<std::string> notes;
-        config_ = withRuntimeServers(*file_config_, &notes);
-        for (const auto& note : notes) LOG_WARN("state_file: %s", note.c_str());
+        control::Applied applied = commands_.start(*file_config_);
+        for (const auto& note : applied.notes) LOG_WARN("state_file: %s", note.c_str());
+        config_ = std::move(applied.config);
     }
 
     {
@@ -83,7 +82,7 @@ int Server::run() {
         tls_ = std::move(std::get<tls::Contexts>(built));
     }
     snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
-    applyOverrides();
+    control::applyToServers(*snapshot_, commands_.overrides());
     const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
     std::string error;
@@ -94,7 +93,7 @@ int Server::run() {
     for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
     if (!dropPrivileges()) return 1;
 
-    control_ = std::make_unique<control::ControlServer>(loop_.raw(), *this);
+    control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
     const std::string& socket_path = config_->global.control_socket;
     const std::string socket_dir = socket_path.substr(0, socket_path.rfind('/') + 1);
     struct stat dir_stat {};
@@ -112,7 +111,7 @@ int Server::run() {
         workers_.push_back(std::make_unique<Worker>(w, counters_, config_->global.max_connections,
                                                     snapshot_, std::move(sockets[w])));
     }
-    // health: active checks on this (main) loop; servers present at start begin up.
+    // Active checks on this (main) loop; servers present at start begin up.
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
     health_->update(snapshot_, true);
     running_workers_ = worker_count_;
@@ -124,12 +123,11 @@ int Server::run() {
              worker_count_, static_cast<int>(getpid()));
     for (const auto& listener : config_->listeners) {
         LOG_INFO("listener %s: %s on %s", listener.name.c_str(),
-                 listener.mode == config::ListenerMode::kHttp ? "http" : "tcp",
-                 listener.bind.text.c_str());
+                 std::string(nameOf(listener.mode)).c_str(), listener.bind.text.c_str());
     }
 
-    // The task queue alone does not keep the loop alive; keep it referenced until the workers
-    // are gone (signals are unref'd once shutdown begins).
+    // The task queue alone does not keep the loop alive (its handle is unref'd): the signal
+    // handles do, until the last worker has exited and onWorkerExited() closes them.
     loop_.run();
     for (auto& worker : workers_) worker->join();
     workers_.clear();
@@ -137,20 +135,22 @@ int Server::run() {
     return 0;
 }
 
-void Server::installSignals() {
+void Supervisor::installSignals() {
     for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
         auto* sig = new uv_signal_t;
         uv_signal_init(loop_.raw(), sig);
         sig->data = this;
         uv_signal_start(
             sig,
-            [](uv_signal_t* handle, int num) { static_cast<Server*>(handle->data)->onSignal(num); },
+            [](uv_signal_t* handle, int num) {
+                static_cast<Supervisor*>(handle->data)->onSignal(num);
+            },
             signum);
         signals_.push_back(sig);
     }
 }
 
-void Server::onSignal(int signum) {
+void Supervisor::onSignal(int signum) {
     switch (signum) {
         case SIGTERM:
             beginShutdown("SIGTERM");
@@ -159,7 +159,7 @@ void Server::onSignal(int signum) {
             beginShutdown("SIGINT");
             break;
         case SIGHUP: {
-            ReloadOutcome outcome = reload();
+            const control::ReloadOutcome outcome = commands_.reload();
             if (outcome.ok) {
                 LOG_INFO("SIGHUP: configuration reloaded, generation %llu",
                          static_cast<unsigned long long>(outcome.generation));
@@ -186,7 +186,7 @@ void Server::onSignal(int signum) {
     }
 }
 
-void Server::beginShutdown(const char* why) {
+void Supervisor::beginShutdown(const char* why) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
         for (auto& worker : workers_) worker->abort();
@@ -194,7 +194,7 @@ void Server::beginShutdown(const char* why) {
     }
     shutting_down_ = true;
     if (control_) control_->close();  // the main loop must be able to run dry
-    if (health_) health_->stop();     // health: no new checks; handles close on the next loop turn
+    if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
     LOG_INFO("%s: graceful stop, draining for up to %llums", why,
              static_cast<unsigned long long>(timeout));
@@ -207,7 +207,7 @@ void Server::beginShutdown(const char* why) {
     shutdown_timer_->start(timeout);
 }
 
-void Server::onWorkerExited() {
+void Supervisor::onWorkerExited() {
     if (--running_workers_ > 0) return;
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
@@ -216,6 +216,29 @@ void Server::onWorkerExited() {
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     signals_.clear();
+}
+
+control::ProcessStatus Supervisor::status() const {
+    control::ProcessStatus s;
+    s.pid = static_cast<int64_t>(getpid());
+    s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  started_at_)
+                     .count();
+    s.config_file = config_path_;
+    s.generation = generation_;
+    s.workers = worker_count_;
+    s.open_connections = counters_.open_connections.load();
+    s.accepted = counters_.accepted.load();
+    s.client_aborts = counters_.client_aborts.load();
+    s.requests = counters_.requests.load();
+    return s;
+}
+
+std::optional<control::CheckReport> Supervisor::lastCheck(const std::string& pool,
+                                                          const std::string& server) const {
+    const auto health = health_ ? health_->health(pool, server) : std::nullopt;
+    if (!health) return std::nullopt;
+    return control::CheckReport{health->last_result, health->last_change_unix_ms};
 }
 
 }  // namespace sluice::server
