@@ -12,13 +12,27 @@
 #include <string>
 #include <vector>
 
+#include "base/enum_names.h"
+#include "base/log.h"
+
 namespace sluice::config {
 
 using Duration = std::chrono::milliseconds;
 
-enum class LogLevel { kError, kWarn, kInfo, kDebug };
+// Each enum below has its one name table (base/enum_names.h): the names are the values written
+// in the file, and what replies and logs print.
+using LogLevel = log::Level;  // names: log::kLevelNames
+
 enum class ListenerMode { kHttp, kTcp };
+inline constexpr EnumName<ListenerMode> kListenerModeNames[] = {{ListenerMode::kHttp, "http"},
+                                                                {ListenerMode::kTcp, "tcp"}};
+constexpr const auto& namesOf(ListenerMode) { return kListenerModeNames; }
+
 enum class AccessLogFormat { kCombined, kJson };
+inline constexpr EnumName<AccessLogFormat> kAccessLogFormatNames[] = {
+    {AccessLogFormat::kCombined, "combined"}, {AccessLogFormat::kJson, "json"}};
+constexpr const auto& namesOf(AccessLogFormat) { return kAccessLogFormatNames; }
+
 enum class Algorithm {
     kRoundRobin,
     kWeightedRoundRobin,
@@ -29,10 +43,39 @@ enum class Algorithm {
     kIpHash,
     kHash,
 };
+inline constexpr EnumName<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::kRoundRobin, "round_robin"},
+    {Algorithm::kWeightedRoundRobin, "weighted_round_robin"},
+    {Algorithm::kLeastConn, "least_conn"},
+    {Algorithm::kRandom, "random"},
+    {Algorithm::kPowerOfTwo, "power_of_two"},
+    {Algorithm::kEwma, "ewma"},
+    {Algorithm::kIpHash, "ip_hash"},
+    {Algorithm::kHash, "hash"},
+};
+constexpr const auto& namesOf(Algorithm) { return kAlgorithmNames; }
+
+// Parsed from "client_ip" | "uri" | "header:NAME" | "cookie:NAME" (units.h), not by name.
 enum class HashKeyKind { kClientIp, kUri, kHeader, kCookie };
+
 enum class ProxyProtocol { kNone, kV1, kV2 };
+inline constexpr EnumName<ProxyProtocol> kProxyProtocolNames[] = {
+    {ProxyProtocol::kNone, ""}, {ProxyProtocol::kV1, "v1"}, {ProxyProtocol::kV2, "v2"}};
+constexpr const auto& namesOf(ProxyProtocol) { return kProxyProtocolNames; }
+
 enum class HealthCheckType { kHttp, kTcp };
+inline constexpr EnumName<HealthCheckType> kHealthCheckTypeNames[] = {
+    {HealthCheckType::kHttp, "http"}, {HealthCheckType::kTcp, "tcp"}};
+constexpr const auto& namesOf(HealthCheckType) { return kHealthCheckTypeNames; }
+
 enum class TlsVersion { kTls12, kTls13 };
+inline constexpr EnumName<TlsVersion> kTlsVersionNames[] = {{TlsVersion::kTls12, "1.2"},
+                                                            {TlsVersion::kTls13, "1.3"}};
+constexpr const auto& namesOf(TlsVersion) { return kTlsVersionNames; }
+
+static_assert(coversEveryValue(kListenerModeNames) && coversEveryValue(kAccessLogFormatNames) &&
+              coversEveryValue(kAlgorithmNames) && coversEveryValue(kProxyProtocolNames) &&
+              coversEveryValue(kHealthCheckTypeNames) && coversEveryValue(kTlsVersionNames));
 
 // "host:port" or "[v6]:port", resolved once at load time (first address getaddrinfo returns).
 struct Address {

@@ -70,15 +70,10 @@ void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
 
 void ConfigReader::readLog(const toml::value& table, LogConfig* log) {
     TableReader r(table, "log", "[log]", diags_);
-    r.readEnum("level", &log->level,
-               {{"error", LogLevel::kError},
-                {"warn", LogLevel::kWarn},
-                {"info", LogLevel::kInfo},
-                {"debug", LogLevel::kDebug}});
+    r.readEnum("level", &log->level);
     readNonEmptyString(r, "error_log", &log->error_log);
     readNonEmptyString(r, "access_log", &log->access_log);
-    r.readEnum("access_log_format", &log->access_log_format,
-               {{"combined", AccessLogFormat::kCombined}, {"json", AccessLogFormat::kJson}});
+    r.readEnum("access_log_format", &log->access_log_format);
     r.reportUnknownKeys();
 }
 

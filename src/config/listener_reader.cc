@@ -45,9 +45,7 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
     } else if (r.find("bind") == nullptr) {
         r.missing("bind");
     }
-    const bool mode_known = r.find("mode") == nullptr || r.readEnum("mode", &listener->mode,
-                                                                    {{"http", ListenerMode::kHttp},
-                                                                     {"tcp", ListenerMode::kTcp}});
+    const bool mode_known = r.find("mode") == nullptr || r.readEnum("mode", &listener->mode);
     if (const toml::value* pool = r.findString("pool")) {
         listener->pool = pool->as_string().str;
         if (!listener->pool.empty()) checkPoolRef(*pool, "listener.pool", listener->pool);
@@ -218,8 +216,7 @@ void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* lis
     } else if (r.find("certificates") == nullptr) {
         r.missing("certificates");
     }
-    r.readEnum("min_version", &tls.min_version,
-               {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}});
+    r.readEnum("min_version", &tls.min_version);
     if (const toml::value* alpn = r.find("alpn")) {
         const bool strings =
             alpn->is_array() &&

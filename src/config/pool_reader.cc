@@ -22,15 +22,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
         // Invalid, already reported; known anyway so references to it are not reported too.
         pool_names_.emplace(raw->as_string().str, diags_->locate(*raw));
     }
-    r.readEnum("algorithm", &pool->algorithm,
-               {{"round_robin", Algorithm::kRoundRobin},
-                {"weighted_round_robin", Algorithm::kWeightedRoundRobin},
-                {"least_conn", Algorithm::kLeastConn},
-                {"random", Algorithm::kRandom},
-                {"power_of_two", Algorithm::kPowerOfTwo},
-                {"ewma", Algorithm::kEwma},
-                {"ip_hash", Algorithm::kIpHash},
-                {"hash", Algorithm::kHash}});
+    r.readEnum("algorithm", &pool->algorithm);
     if (const toml::value* key = r.findString("hash_key")) {
         std::string why;
         if (const auto parsed = parseHashKey(key->as_string().str, &why)) {
@@ -48,9 +40,7 @@ void ConfigReader::readPool(const toml::value& table, PoolConfig* pool) {
     r.readInteger("retries", &pool->retries, 0, 100);
     r.readBool("retry_5xx", &pool->retry_5xx);
     r.readDuration("slow_start", &pool->slow_start, Duration{0});
-    r.readEnum(
-        "send_proxy_protocol", &pool->send_proxy_protocol,
-        {{"", ProxyProtocol::kNone}, {"v1", ProxyProtocol::kV1}, {"v2", ProxyProtocol::kV2}});
+    r.readEnum("send_proxy_protocol", &pool->send_proxy_protocol);
     r.readBool("tls", &pool->tls);
     r.readBool("tls_verify", &pool->tls_verify);
     r.readString("tls_ca", &pool->tls_ca);
@@ -102,8 +92,7 @@ bool printableNoSpace(const std::string& text) {
 
 void ConfigReader::readHealthCheck(const toml::value& table, HealthCheckConfig* check) {
     TableReader r(table, "pool.health_check", "[pool.health_check]", diags_);
-    r.readEnum("type", &check->type,
-               {{"http", HealthCheckType::kHttp}, {"tcp", HealthCheckType::kTcp}});
+    r.readEnum("type", &check->type);
     if (const toml::value* path = r.findString("path")) {
         const std::string& text = path->as_string().str;
         if (text.empty() || text.front() != '/') {

@@ -22,6 +22,8 @@ namespace {
 
 constexpr int kListenBacklog = 128;
 constexpr size_t kReadChunk = 1024;
+// A client still sending after its reply is closed (reset) past this many bytes.
+constexpr size_t kMaxLingerBytes = 1 << 20;
 
 std::string octal(unsigned mode) {
     char buf[16];
@@ -63,18 +65,31 @@ Probe probeSocket(const sockaddr_un& addr, int* err) {
 
 }  // namespace
 
-// One accepted connection. Frees itself in the pipe's close callback; `server_` is cleared when
-// the server lets go of it first, so a client may outlive its server by one loop turn.
+// One accepted connection: reading its line, executing it, writing the reply, then lingering
+// (write side shut, discarding what the client still sends) until the client's EOF. Closing
+// with the client's bytes unread would make the kernel reset the connection, and a client
+// reading to the end would get ECONNRESET after (or instead of) its reply. Frees itself in the
+// pipe's close callback; `server_` is cleared when the server lets go of it first, so a client
+// being answered may outlive its server until its reply is out and its linger ends.
 class ControlServer::Client {
   public:
-    Client(ControlServer* server, uint64_t timeout_ms)
-        : server_(server), timeout_ms_(timeout_ms), timer_(server->loop_, [this] { close(); }) {
+    Client(ControlServer* server, uint64_t serial)
+        : server_(server),
+          serial_(serial),
+          timeout_ms_(server->idle_timeout_ms_),
+          linger_ms_(server->linger_ms_),
+          timer_(server->loop_, [this] { close(); }) {
         uv_pipe_init(server->loop_, &pipe_, 0);
         pipe_.data = this;
     }
 
     uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&pipe_); }
-    bool executing() const { return executing_; }
+    uint64_t serial() const { return serial_; }
+    bool executing() const { return state_ == State::kExecuting; }
+    // Has not sent a complete line yet (it may have sent part of one).
+    bool idle() const { return state_ == State::kReading; }
+    // Has its reply and is only waiting for the client's EOF.
+    bool lingering() const { return state_ == State::kLingering; }
     void detach() { server_ = nullptr; }
 
     void start() {
@@ -83,10 +98,10 @@ class ControlServer::Client {
         if (rc != 0) close();
     }
 
-    // Writes `text` (plus "\n" if missing), then closes.
+    // Writes `text` (plus "\n" if missing), then lingers and closes.
     void respond(std::string text) {
-        if (closing_) return;
-        responding_ = true;
+        if (state_ == State::kClosed) return;
+        state_ = State::kResponding;
         uv_read_stop(stream());
         reply_ = std::move(text);
         if (reply_.empty() || reply_.back() != '\n') reply_.push_back('\n');
@@ -96,15 +111,35 @@ class ControlServer::Client {
         if (uv_write(&write_req_, stream(), &buf, 1, &Client::onWritten) != 0) close();
     }
 
-    // Idempotent. Any pending write is cancelled (its callback runs before onClosed).
+    // Idempotent. Any pending write or shutdown is cancelled (its callback runs before onClosed).
+    // What the client sent and nobody read yet is dropped first, so that the close is an EOF
+    // for it rather than a reset.
     void close() {
-        if (closing_) return;
-        closing_ = true;
+        if (state_ == State::kClosed) return;
+        state_ = State::kClosed;
         timer_.stop();
+        uv_os_fd_t fd = -1;
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0) discardPending(fd);
         uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), &Client::onClosed);
     }
 
   private:
+    enum class State { kReading, kExecuting, kResponding, kLingering, kClosed };
+
+    // Reads and drops what is already queued on `fd` (at most kMaxLingerBytes), without waiting.
+    void discardPending(int fd) {
+        while (discarded_ <= kMaxLingerBytes) {
+            const ssize_t n = ::recv(fd, read_buf_, sizeof(read_buf_), MSG_DONTWAIT);
+            if (n > 0) {
+                discarded_ += static_cast<size_t>(n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else {
+                return;
+            }
+        }
+    }
+
     static void onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
         auto* self = static_cast<Client*>(handle->data);
         *buf = uv_buf_init(self->read_buf_, sizeof(self->read_buf_));
@@ -112,7 +147,20 @@ class ControlServer::Client {
 
     static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
         auto* self = static_cast<Client*>(stream->data);
-        if (self->closing_ || self->responding_) return;
+        if (nread == UV_EOF) self->peer_done_ = true;
+        switch (self->state_) {
+            case State::kReading:
+                break;
+            case State::kLingering:
+                if (nread < 0) {
+                    self->close();  // EOF (or a reset): nothing left unread
+                } else if ((self->discarded_ += static_cast<size_t>(nread)) > kMaxLingerBytes) {
+                    self->close();  // still sending: it gets the reset it asks for
+                }
+                return;
+            default:
+                return;
+        }
         if (nread > 0) {
             self->received(std::string_view(buf->base, static_cast<size_t>(nread)));
         } else if (nread == UV_EOF && !self->line_.empty()) {
@@ -123,7 +171,31 @@ class ControlServer::Client {
         }
     }
 
-    static void onWritten(uv_write_t* req, int) { static_cast<Client*>(req->data)->close(); }
+    static void onWritten(uv_write_t* req, int status) {
+        auto* self = static_cast<Client*>(req->data);
+        if (self->state_ == State::kClosed) return;
+        if (status != 0 || self->peer_done_) {
+            self->close();  // nothing more can arrive (or nobody reads): no reset to avoid
+            return;
+        }
+        // Our EOF tells the client the reply is complete; its own EOF ends the wait.
+        self->shutdown_req_.data = self;
+        if (uv_shutdown(&self->shutdown_req_, self->stream(), &Client::onShutdown) != 0) {
+            self->close();
+        }
+    }
+
+    static void onShutdown(uv_shutdown_t* req, int status) {
+        auto* self = static_cast<Client*>(req->data);
+        if (self->state_ == State::kClosed) return;
+        if (status != 0) {
+            self->close();
+            return;
+        }
+        self->state_ = State::kLingering;
+        self->timer_.start(self->linger_ms_);
+        if (uv_read_start(self->stream(), &Client::onAlloc, &Client::onRead) != 0) self->close();
+    }
 
     static void onClosed(uv_handle_t* handle) {
         auto* self = static_cast<Client*>(handle->data);
@@ -165,7 +237,7 @@ class ControlServer::Client {
             respond("error: empty command; try \"help\"");
             return;
         }
-        executing_ = true;
+        state_ = State::kExecuting;
         std::string reply;
         try {  // an exception must not unwind through libuv's C frames
             reply = server_->handler_.execute(args, json);
@@ -173,25 +245,34 @@ class ControlServer::Client {
             LOG_ERROR("control command '%s' failed: %s", line_.c_str(), e.what());
             reply = std::string("error: internal error: ") + e.what();
         }
-        executing_ = false;
         respond(std::move(reply));
     }
 
     ControlServer* server_;
-    uint64_t timeout_ms_;
+    const uint64_t serial_;  // accept order: the oldest idle client is dropped first
+    const uint64_t timeout_ms_;
+    const uint64_t linger_ms_;
     loop::Timer timer_;
     uv_pipe_t pipe_{};
     uv_write_t write_req_{};
+    uv_shutdown_t shutdown_req_{};
     std::string line_;
     std::string reply_;
-    bool closing_ = false;
-    bool responding_ = false;
-    bool executing_ = false;
+    State state_ = State::kReading;
+    bool peer_done_ = false;  // the client's EOF has been read
+    size_t discarded_ = 0;    // bytes read and dropped while lingering
     char read_buf_[kReadChunk];
 };
 
-ControlServer::ControlServer(uv_loop_t* loop, CommandHandler& handler, uint64_t idle_timeout_ms)
-    : loop_(loop), handler_(handler), idle_timeout_ms_(idle_timeout_ms) {}
+ControlServer::ControlServer(uv_loop_t* loop, CommandHandler& handler, uint64_t idle_timeout_ms,
+                             uint64_t linger_ms)
+    : loop_(loop),
+      handler_(handler),
+      idle_timeout_ms_(idle_timeout_ms),
+      linger_ms_(linger_ms),
+      deferred_accept_(loop, [this] {
+          if (listener_ != nullptr) acceptClient(/*deferred=*/true);
+      }) {}
 
 ControlServer::~ControlServer() { close(); }
 
@@ -273,6 +354,7 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
 }
 
 void ControlServer::close() {
+    deferred_accept_.stop();  // the connection waiting for it goes with the listener
     if (listener_ != nullptr) {
         // Unlink before closing the descriptor, so a socket created by a newer process under the
         // same name in between is never the one removed.
@@ -305,15 +387,33 @@ void ControlServer::onConnection(uv_stream_t* server, int status) {
         LOG_WARN("control socket %s: accept failed: %s", self->path_.c_str(), uv_strerror(status));
         return;
     }
-    self->acceptClient();
+    self->acceptClient(/*deferred=*/false);
 }
 
-void ControlServer::acceptClient() {
-    auto* client = new Client(this, idle_timeout_ms_);
+void ControlServer::acceptClient(bool deferred) {
+    if (!deferred && clients_.size() >= kMaxControlClients) {
+        // Full: the new connection will replace an older one, and such replacements happen one
+        // per loop turn, so that what the connections already accepted have sent is read in
+        // between. Accepted in one go, a burst of newcomers would push out the idle ones and
+        // then one whose command (an admin's) has arrived but was not read yet. Not calling
+        // uv_accept() here makes libuv stop watching the listener until the timer calls it.
+        deferred_accept_.start(0);
+        return;
+    }
+    auto* client = new Client(this, next_serial_++);
     if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), client->stream()) != 0) {
         client->detach();
         client->close();
         return;
+    }
+    if (clients_.size() >= kMaxControlClients) {
+        if (Client* victim = evictionCandidate()) {
+            // Idle connections must not lock an admin out: the new one wins. Silent, as the
+            // idle timeout is (and unlogged: a flood of connections would flood the log).
+            forget(victim);
+            victim->detach();
+            victim->close();
+        }
     }
     clients_.insert(client);
     if (clients_.size() > kMaxControlClients) {
@@ -321,6 +421,20 @@ void ControlServer::acceptClient() {
         return;
     }
     client->start();
+}
+
+ControlServer::Client* ControlServer::evictionCandidate() const {
+    Client* oldest_lingering = nullptr;
+    Client* oldest_idle = nullptr;
+    for (Client* client : clients_) {
+        Client** slot = client->lingering() ? &oldest_lingering
+                        : client->idle()    ? &oldest_idle
+                                            : nullptr;
+        if (slot != nullptr && (*slot == nullptr || client->serial() < (*slot)->serial())) {
+            *slot = client;
+        }
+    }
+    return oldest_lingering != nullptr ? oldest_lingering : oldest_idle;
 }
 
 std::vector<std::string> tokenize(std::string_view line, bool* json) {

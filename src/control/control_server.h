@@ -9,9 +9,18 @@
 //   (a client that died mid-line must not run a truncated command).
 // - A client that has not sent a complete line within the idle timeout (5 s) is closed silently;
 //   the same timeout bounds writing the reply to a client that does not read.
-// - Bytes after the first "\n" are ignored. A trailing "\r" is ignored (`nc -C`).
-// - At most kMaxControlClients connections are served at once; beyond that a connection gets
-//   "error: too many control connections" at once.
+// - Bytes after the first "\n" are ignored: read and dropped. After its reply the server shuts
+//   down its side (the client reads EOF) and waits up to the linger time (kDefaultLingerMs) for
+//   the client's EOF, discarding what it still sends (at most 1 MiB), before closing: a close
+//   with bytes unread would reset the connection, and a client reading to the end would get
+//   ECONNRESET instead of EOF after its reply.
+// - A trailing "\r" is ignored (`nc -C`).
+// - At most kMaxControlClients connections are open at once. A new one beyond that takes the
+//   place of the oldest connection that has its reply and is lingering, else of the oldest idle
+//   one (no complete line yet), which is closed silently: idle connections cannot lock an admin
+//   out. Such replacements happen one per loop turn, so a burst of connections cannot push out
+//   one whose command has arrived before it is read. Only when every connection is executing or
+//   writing its reply does the new one get "error: too many control connections".
 //
 // Runs on the main (control) thread's loop, never on a worker loop, so a slow command cannot block
 // the data plane. Not thread-safe. The process must ignore SIGPIPE (sluice's main does): a client
@@ -27,10 +36,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "loop/timer.h"
+
 namespace sluice::control {
 
 inline constexpr size_t kMaxCommandBytes = 4096;  // including the "\n"
 inline constexpr uint64_t kDefaultIdleTimeoutMs = 5000;
+inline constexpr uint64_t kDefaultLingerMs = 1000;
 inline constexpr size_t kMaxControlClients = 64;
 
 class CommandHandler {
@@ -38,7 +50,8 @@ class CommandHandler {
     virtual ~CommandHandler() = default;
     // `args` are the whitespace-separated tokens without a trailing "--json" (never empty);
     // returns the full reply text (the server appends "\n" if missing). A reply beginning with
-    // "error: " is an error. Runs on the loop thread; may take a while (reload). May call
+    // "error: " (with --json: an object with an "error" member) is an error. Runs on the loop
+    // thread; may take a while (reload). May call
     // ControlServer::close() (the reply to this command is still delivered) but must not destroy
     // the ControlServer. An exception escaping it is logged and answered with
     // "error: internal error: WHAT".
@@ -48,9 +61,11 @@ class CommandHandler {
 class ControlServer {
   public:
     // `loop` and `handler` must outlive this object. `idle_timeout_ms` is the time a client has to
-    // send its command line (and, separately, to take the reply).
+    // send its command line (and, separately, to take the reply); `linger_ms` the time it has to
+    // close after its reply.
     ControlServer(uv_loop_t* loop, CommandHandler& handler,
-                  uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs);
+                  uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs,
+                  uint64_t linger_ms = kDefaultLingerMs);
     // Closes the listening socket and all client connections, unlinks the socket file. The loop
     // must run afterwards (or be closed with uv_run until no handles remain) to free the handles.
     ~ControlServer();
@@ -72,25 +87,31 @@ class ControlServer {
 
     bool listening() const { return listener_ != nullptr; }
     const std::string& path() const { return path_; }
-    // Client connections currently open (being read, executed or answered).
+    // Client connections currently open (being read, executed, answered or lingering).
     size_t clientCount() const { return clients_.size(); }
 
   private:
     class Client;
 
     static void onConnection(uv_stream_t* server, int status);
-    void acceptClient();
+    // `deferred`: called by deferred_accept_ (when full, one connection is taken per loop turn).
+    void acceptClient(bool deferred);
+    // The connection a new one replaces when full (see above), or nullptr.
+    Client* evictionCandidate() const;
     void forget(Client* client) { clients_.erase(client); }
     void unlinkSocketFile();
 
     uv_loop_t* loop_;
     CommandHandler& handler_;
     uint64_t idle_timeout_ms_;
+    uint64_t linger_ms_;
+    uint64_t next_serial_ = 0;       // accept order of clients
     uv_pipe_t* listener_ = nullptr;  // owned; freed in its close callback
     std::string path_;
     dev_t socket_dev_ = 0;
     ino_t socket_ino_ = 0;
     std::unordered_set<Client*> clients_;  // each frees itself in its close callback
+    loop::Timer deferred_accept_;
 };
 
 // Splits a command line into tokens separated by spaces, tabs or "\r" (no quoting). A last token

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/log.h"
+#include "net/accept_pause_log.h"
 
 namespace sluice::net {
 namespace {
@@ -19,6 +20,10 @@ constexpr int kBacklog = 4096;
 constexpr int kAcceptBatch = 64;      // accepts per readiness event: fairness between workers
 constexpr uint64_t kCapRetryMs = 20;  // at max_connections
 constexpr uint64_t kEmfileRetryMs = 100;
+
+// One per worker thread (every Acceptor of a worker runs on its loop's thread): each worker
+// reports its own pauses, and nothing is shared between threads.
+thread_local AcceptPauseLog t_pause_log;
 
 }  // namespace
 
@@ -59,12 +64,18 @@ int openListenSocket(const config::Address& address, std::string* error) {
     return fd;
 }
 
-Acceptor::Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler)
-    : poll_(new uv_poll_t), fd_(fd), handler_(handler), retry_(loop, [this] {
-          paused_ = false;
-          uv_poll_start(poll_, UV_READABLE, &Acceptor::onReadable);
-          acceptSome();
-      }) {
+Acceptor::Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler, std::string owner)
+    : poll_(new uv_poll_t),
+      fd_(fd),
+      handler_(handler),
+      log_prefix_(owner.empty() ? "" : owner + ": "),
+      retry_(loop,
+             [this] {
+                 paused_ = false;
+                 uv_poll_start(poll_, UV_READABLE, &Acceptor::onReadable);
+                 acceptSome();
+             }),
+      quiet_(loop, [this] { noteResumed(); }) {
     uv_poll_init_socket(loop, poll_, fd_);
     poll_->data = this;
     uv_poll_start(poll_, UV_READABLE, &Acceptor::onReadable);
@@ -100,28 +111,43 @@ void Acceptor::acceptSome() {
         }
         int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
+            noteResumed();
             handler_.onAccept(fd);
             continue;
         }
-        switch (errno) {
+        const int error = errno;
+        switch (error) {
             case EAGAIN:
-            case EINTR:
             case ECONNABORTED:
+                // The kernel found a descriptor (it allocates one before looking at the
+                // backlog): the shortage may be over.
+                noteResumed();
+                return;
+            case EINTR:
                 return;
             case EMFILE:
             case ENFILE:
             case ENOBUFS:
-            case ENOMEM:
+            case ENOMEM: {
                 // Leave the connection in the backlog; try again when descriptors free up.
-                LOG_WARN("accept: %s; pausing accepts for %llums", std::strerror(errno),
-                         static_cast<unsigned long long>(kEmfileRetryMs));
+                const std::string line =
+                    t_pause_log.paused(uv_now(poll_->loop), error, kEmfileRetryMs);
+                if (!line.empty()) LOG_WARN("%s%s", log_prefix_.c_str(), line.c_str());
                 pauseFor(kEmfileRetryMs);
+                quiet_.start(AcceptPauseLog::kQuietMs);  // says when it ends, traffic or not
                 return;
+            }
             default:
-                LOG_WARN("accept: %s", std::strerror(errno));
+                LOG_WARN("%saccept: %s", log_prefix_.c_str(), std::strerror(error));
                 return;
         }
     }
+}
+
+void Acceptor::noteResumed() {
+    if (!t_pause_log.inEpisode()) return;
+    const std::string line = t_pause_log.settled(uv_now(poll_->loop));
+    if (!line.empty()) LOG_INFO("%s%s", log_prefix_.c_str(), line.c_str());
 }
 
 }  // namespace sluice::net

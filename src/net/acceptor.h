@@ -1,7 +1,9 @@
 #pragma once
 // A listening socket of one worker (SO_REUSEPORT: every worker binds its own, the kernel spreads
 // connections). Accepting pauses, without busy-looping, while the owner is at its connection cap
-// or the process is out of file descriptors (EMFILE/ENFILE), and resumes by itself.
+// or the process is out of file descriptors (EMFILE/ENFILE), and resumes by itself. Such a
+// shortage is logged by each worker once when it starts, then summarized at most every 5 s, and
+// once more when it ends (net/accept_pause_log.h).
 
 #include <uv.h>
 
@@ -31,8 +33,9 @@ int openListenSocket(const config::Address& address, std::string* error);
 
 class Acceptor {
   public:
-    // Adopts `fd` (from openListenSocket). Starts accepting at once.
-    Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler);
+    // Adopts `fd` (from openListenSocket). Starts accepting at once. `owner` names the worker in
+    // log lines ("worker 0: accept: ...").
+    Acceptor(uv_loop_t* loop, int fd, AcceptHandler& handler, std::string owner = "");
     ~Acceptor();  // closes the socket
     Acceptor(const Acceptor&) = delete;
     Acceptor& operator=(const Acceptor&) = delete;
@@ -43,11 +46,16 @@ class Acceptor {
   private:
     static void onReadable(uv_poll_t* handle, int status, int events);
     void acceptSome();
+    // accept() did not fail for lack of resources, or a quiet spell has passed: may end this
+    // thread's pause episode (AcceptPauseLog::settled).
+    void noteResumed();
 
     uv_poll_t* poll_;
     int fd_;
     AcceptHandler& handler_;
+    std::string log_prefix_;  // "worker 0: " or ""
     loop::Timer retry_;
+    loop::Timer quiet_;  // kQuietMs after this acceptor's latest shortage pause
     bool paused_ = false;
 };
 

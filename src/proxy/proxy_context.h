@@ -26,6 +26,7 @@ struct ProcessCounters {
     std::atomic<int64_t> open_connections{0};
     std::atomic<uint64_t> accepted{0};
     std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> client_aborts{0};  // HTTP requests whose client went away
 };
 
 // One snapshot as seen by one worker: selectors (balancer state) per pool and routers per listener.

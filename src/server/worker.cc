@@ -14,7 +14,9 @@ namespace sluice::server {
 class Worker::ListenerPort final : public net::AcceptHandler {
   public:
     ListenerPort(Worker& worker, std::string key, int fd)
-        : worker_(worker), key_(std::move(key)), acceptor_(worker.loop_->raw(), fd, *this) {}
+        : worker_(worker),
+          key_(std::move(key)),
+          acceptor_(worker.loop_->raw(), fd, *this, "worker " + std::to_string(worker.index_)) {}
 
     bool canAccept() override {
         return static_cast<uint64_t>(worker_.counters_.open_connections.load(

@@ -129,6 +129,13 @@ bool configure(SSL_CTX* ctx, const config::ListenerTlsConfig& tls, ServerContext
 
 }  // namespace
 
+bool isServedAlpnProtocol(std::string_view protocol) {
+    for (std::string_view served : kServedAlpnProtocols) {
+        if (protocol == served) return true;
+    }
+    return false;
+}
+
 struct ServerContext::Entry {
     explicit Entry(SSL_CTX* c) : ctx(c) {}
     ~Entry() { SSL_CTX_free(ctx); }
@@ -151,6 +158,9 @@ std::variant<std::shared_ptr<const ServerContext>, std::vector<std::string>> Ser
     self->self_ = self;
     for (const std::string& protocol : tls.alpn) {
         if (protocol.empty() || protocol.size() > 255) continue;  // the loader rejects these
+        // The loader rejects unserved protocols too ("h2" until HTTP/2 is built); this layer
+        // must not depend on it: onAlpn only ever chooses from this list.
+        if (!isServedAlpnProtocol(protocol)) continue;
         self->alpn_wire_.push_back(static_cast<unsigned char>(protocol.size()));
         self->alpn_wire_.insert(self->alpn_wire_.end(), protocol.begin(), protocol.end());
     }
@@ -269,7 +279,8 @@ int ServerContextAccess::onAlpn(SSL* /*ssl*/, const unsigned char** out, unsigne
     const auto* self = static_cast<const ServerContext*>(arg);
     if (self == nullptr || self->alpn_wire_.empty()) return SSL_TLSEXT_ERR_NOACK;
     unsigned char* selected = nullptr;
-    // Server preference: the first protocol of the listener's list the client offers.
+    // Server preference: the first protocol of the listener's list the client offers (served
+    // ones only: see create()).
     if (SSL_select_next_proto(&selected, outlen, self->alpn_wire_.data(),
                               static_cast<unsigned int>(self->alpn_wire_.size()), in,
                               inlen) != OPENSSL_NPN_NEGOTIATED) {

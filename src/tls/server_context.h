@@ -2,12 +2,15 @@
 // Server-side TLS settings of one listener: one OpenSSL context per certificate, the SNI name
 // a client sends choosing among them (exact SAN/CN names first, then "*.suffix" wildcards
 // matching one label), the first certificate as default. min_version, ALPN selection from the
-// listener's list, modern ciphers, no renegotiation, no compression, stateless session tickets
-// encrypted with the process-wide TicketKeys (so resumption survives reloads).
+// listener's list (server preference) restricted to kServedAlpnProtocols, modern ciphers, no
+// renegotiation, no compression, stateless session tickets encrypted with the process-wide
+// TicketKeys (so resumption survives reloads).
 // Immutable after create(); shared by every worker (OpenSSL contexts are thread safe).
 
+#include <array>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -18,6 +21,13 @@ typedef struct ssl_ctx_st SSL_CTX;
 namespace sluice::tls {
 
 class TicketKeys;
+
+// The protocols sluice speaks behind TLS, the only ones ALPN ever selects whatever a listener's
+// `alpn` list says (selecting one it does not speak, "h2", made clients wait for HTTP/2 and get
+// HTTP/1.1). A client offering none of them gets no ALPN and HTTP/1.1. Add "h2" here when
+// HTTP/2 is served.
+inline constexpr std::array<std::string_view, 1> kServedAlpnProtocols = {"http/1.1"};
+bool isServedAlpnProtocol(std::string_view protocol);
 
 class ServerContext {
   public:
@@ -45,7 +55,8 @@ class ServerContext {
     ServerContext();
     std::vector<std::unique_ptr<Entry>> entries_;
     std::shared_ptr<TicketKeys> keys_;
-    std::vector<unsigned char> alpn_wire_;  // ALPN list in wire format
+    // The listener's ALPN list without what sluice does not serve, in wire format.
+    std::vector<unsigned char> alpn_wire_;
     // The owning shared_ptr (set by create()): a TlsStream keeps the context alive, since its
     // SSL* may still call back into it (SNI, ALPN, tickets) after the last other owner is gone.
     std::weak_ptr<const ServerContext> self_;

@@ -191,6 +191,52 @@ class RecordingUpstream:
         self.sock.close()
 
 
+class RawServer:
+    """A raw-socket upstream: accepts connections and runs `handler(conn)` for each in a thread
+    (an OSError ends it quietly; the connection is closed when it returns)."""
+
+    def __init__(self, handler):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.handler = handler
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
+
+    def _run(self, conn):
+        try:
+            self.handler(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def read_head(conn):
+    """Reads up to the end of a message head: (head without the blank line, bytes after it), or
+    (None, b"") when the peer closes first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, b""
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
+
+
 class EchoServer:
     """Raw TCP echo server (for L4 tests): echoes bytes, half-closes when the client does."""
 

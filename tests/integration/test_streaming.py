@@ -7,7 +7,8 @@ import threading
 import time
 import unittest
 
-from harness import SluiceTestCase, free_port, pool_toml, read_response, sluice_config
+from harness import (RawServer, SluiceTestCase, free_port, pool_toml, read_head, read_response,
+                     sluice_config)
 
 MIB = 1024 * 1024
 TOTAL = 100 * MIB
@@ -40,49 +41,6 @@ class RssSampler:
         self.running = False
         self.thread.join()
         return (self.peak - self.base) / 1024.0  # MiB
-
-
-class RawServer:
-    """Accepts connections and runs `handler(conn)` for each in a thread."""
-
-    def __init__(self, handler):
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.handler = handler
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._run, args=(conn,), daemon=True).start()
-
-    def _run(self, conn):
-        try:
-            self.handler(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self.sock.close()
-
-
-def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return None, b""
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head, rest
 
 
 class StreamingTest(SluiceTestCase):

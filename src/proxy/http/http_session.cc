@@ -102,11 +102,7 @@ void HttpSession::onEof(net::TcpConnection& conn) {
             upstream_->shutdownWrite();
             return;
         }
-        // A client that half-closes after a complete request still gets its response.
-        if (state_ == State::kExchange && request_complete_) {
-            client_keep_alive_ = false;
-            return;
-        }
+        if (requestInFlight()) return abortForClient();
         if (state_ == State::kHead && request_parser_.inHead()) {
             LOG_DEBUG("client %s closed mid-request", client_->peerAddress().c_str());
         }
@@ -137,6 +133,7 @@ void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
         conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
     if (&conn == client_) {
         LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(), why.c_str());
+        if (requestInFlight()) return abortForClient();
         return finish();
     }
     if (state_ == State::kTunnel) return finish();
@@ -317,10 +314,7 @@ void HttpSession::onRequestComplete() {
     if (upstream_ && request_framing_ == http::BodyFraming::kChunked) {
         upstream_->write("0\r\n\r\n");
     }
-    if (upstream_ && !response_started_) {
-        upstream_timer_.start(
-            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
-    }
+    restartResponseTimer();  // for the response head, or the next body bytes
 }
 
 void HttpSession::onClientTimer() {
@@ -344,11 +338,29 @@ void HttpSession::onClientTimer() {
     }
 }
 
+bool HttpSession::requestInFlight() const {
+    return state_ == State::kQueued || state_ == State::kConnecting || state_ == State::kExchange;
+}
+
+// Like nginx without proxy_ignore_client_abort: a client that sends FIN (or errors) before its
+// response is complete has gone, whether it closed or only half-closed. Waiting for a response
+// nobody reads would hold the upstream connection and both descriptors until response_timeout;
+// finish() closes the upstream connection instead of pooling it (its response is unread).
+void HttpSession::abortForClient() {
+    LOG_DEBUG("client %s went away before its response was complete",
+              client_->peerAddress().c_str());
+    ctx_.counters().client_aborts.fetch_add(1, std::memory_order_relaxed);
+    if (!response_started_) status_ = 499;  // nginx's "client closed request"
+    logAccess("client_abort");
+    finish();
+}
+
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
     request_complete_ = false;
     body_started_ = false;
     response_started_ = false;
+    continue_sent_ = false;
     response_complete_ = false;
     upstream_reused_ = false;
     status_ = 0;

@@ -9,11 +9,17 @@
 // - A request that fails validation gets its 4xx with Connection: close; none of its bytes (nor
 //   anything pipelined after it) reach an upstream.
 // - Upstream connect failures move on to the next server (up to the pool's `retries`); no server
-//   available: 503 with Retry-After; upstream failure before a response: 502; no response within
-//   response_timeout: 504. A failure after response bytes were sent resets the client connection
-//   so a truncated response never looks complete.
+//   available: 503 with Retry-After; upstream failure before a response: 502; no response head
+//   within response_timeout: 504. A failure after response bytes were sent resets the client
+//   connection so a truncated response never looks complete; so does a response body silent
+//   for response_timeout (reads we hold back while the client is slow to take bytes are not
+//   the upstream's silence). Both count as the server's failures.
 // - An upstream connection goes back to the worker's pool only after a complete, reusable
 //   response to a completely sent request.
+// - A client that goes away (EOF, even a half-close, or an error) while its request is in
+//   flight aborts the exchange at once: the upstream connection is closed, never pooled; the
+//   access log says 499 (or the status already sent) with termination client_abort, and
+//   ProcessCounters::client_aborts counts it. Only a WebSocket tunnel relays a half-close.
 // Frees itself when the client connection ends.
 
 #include <memory>
@@ -97,6 +103,9 @@ class HttpSession final : public Session,
     void resumeRequest();  // resume a paused request parser and pump
     void handleRequestFeed(const http::FeedResult& result, std::string_view input);
     void onClientTimer();
+    // A request was parsed and its response is not complete (queued, connecting, exchanging).
+    bool requestInFlight() const;
+    void abortForClient();  // the client went away while requestInFlight()
     void startNextRequest();
 
     // upstream side (http_session_upstream.cc)
@@ -114,6 +123,7 @@ class HttpSession final : public Session,
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);
     void onUpstreamFailure(const char* what, int status);
     void onUpstreamTimer();
+    void restartResponseTimer();
     void finishExchange();
     void releaseUpstream(bool reusable);
     void releaseServer();
@@ -143,7 +153,7 @@ class HttpSession final : public Session,
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;
     loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
-    loop::DeadlineTimer upstream_timer_;  // connect, response timeouts
+    loop::DeadlineTimer upstream_timer_;  // connect timeout; response_timeout (head, body gaps)
     State state_ = State::kIdle;
 
     std::string client_in_;      // client bytes not yet parsed (parser paused)
@@ -165,6 +175,7 @@ class HttpSession final : public Session,
     bool request_complete_ = false;   // whole request read from the client
     bool body_started_ = false;       // some body bytes went upstream (no replay possible)
     bool response_started_ = false;   // response head sent to the client
+    bool continue_sent_ = false;      // a 100 Continue was relayed to the client
     bool response_complete_ = false;  // set by the parser; acted on once feed() returns
     bool retry_response_ = false;     // retry_5xx decided in onResponseHead; acted on after feed
     bool in_head_callback_ = false;   // inside onRequestHead: the request parser is running

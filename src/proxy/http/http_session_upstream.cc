@@ -2,6 +2,7 @@
 // connection, and relaying the response.
 
 #include <cstdio>
+#include <string>
 
 #include "base/log.h"
 #include "http/serializer.h"
@@ -102,10 +103,7 @@ void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     upstream_->startReading();
     state_ = State::kExchange;
     upstream_->write(head_out_);
-    if (request_complete_) {
-        upstream_timer_.start(
-            static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
-    }
+    restartResponseTimer();
     // The request parser sits paused unless we are inside onRequestHead (it just continues).
     // Resume it only for the rest of this request's body: once the request is complete, bytes
     // after it are a pipelined next request, which waits until this response is done.
@@ -121,18 +119,22 @@ void HttpSession::releaseServer() {
 void HttpSession::onUpstreamFailure(const char* what, int status) {
     if (finished_) return;
     const bool connecting = upstream_ && !upstream_->connected();
-    const bool reused = upstream_reused_;
+    const bool timeout = status == 504;  // what a connect or response timeout answers
+    // A pooled connection that fails before any response byte was most likely closed by the
+    // server while idle: that says nothing about the server's health, and the request may go
+    // to it again. Silence (a timeout) or a failure once the response has started is the
+    // server's.
+    const bool stale = upstream_reused_ && !connecting && !timeout && !response_started_;
     if (server_) {
         LOG_WARN("pool %s server %s: %s", selector_->pool().name().c_str(),
                  server_->config.name.c_str(), what);
-        // A stale pooled connection says nothing about the server's health.
-        if (!(reused && !connecting)) selector_->reportFailure(server_index_, ctx_.now(), what);
+        if (!stale) selector_->reportFailure(server_index_, ctx_.now(), what);
     }
     releaseUpstream(false);
     if (response_started_) {
         // Part of the response went out: cut the client off so the truncation is visible.
         if (!status_) status_ = status;
-        logAccess("upstream_error_mid_response");
+        logAccess(timeout ? "upstream_timeout_mid_response" : "upstream_error_mid_response");
         releaseServer();
         client_->reset();
         client_ = nullptr;
@@ -142,7 +144,7 @@ void HttpSession::onUpstreamFailure(const char* what, int status) {
     // buffer: always after a connect failure, and for idempotent requests on a reused
     // connection that died before answering.
     const std::string_view method = request_parser_.head().method;
-    if (!body_started_ && reused && !connecting && idempotent(method) && server_) {
+    if (!body_started_ && stale && idempotent(method) && server_) {
         connectUpstream();  // same server, fresh connection: the pooled one was stale
         return;
     }
@@ -153,7 +155,7 @@ void HttpSession::onUpstreamFailure(const char* what, int status) {
         return;
     }
     releaseServer();
-    respondError(status, "upstream_error");
+    respondError(status, timeout ? "upstream_timeout" : "upstream_error");
 }
 
 bool HttpSession::retryAllowed() {
@@ -164,9 +166,20 @@ bool HttpSession::retryAllowed() {
 void HttpSession::onUpstreamTimer() {
     if (upstream_ && !upstream_->connected()) {
         onUpstreamFailure("connect timeout", 504);
+    } else if (response_started_) {
+        onUpstreamFailure("response timeout (body stalled)", 504);
     } else {
         onUpstreamFailure("response timeout", 504);
     }
+}
+
+// response_timeout runs only while the upstream owes us bytes: the whole request is in and we
+// are reading. Before the whole request body is in, an upstream may well wait for it (the
+// client's pace is client_body_timeout's business); while we hold its reads back for a slow
+// client, its silence is ours.
+void HttpSession::restartResponseTimer() {
+    if (!upstream_ || !request_complete_ || !upstream_->reading()) return;
+    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +192,8 @@ void HttpSession::onUpstreamData(std::string_view bytes) {
         upstream_->stopReading();
         return;
     }
+    // Once the head is in, response_timeout bounds the silence between reads of the body.
+    if (response_started_) restartResponseTimer();
     handleResponseFeed(response_parser_.feed(bytes), bytes);
 }
 
@@ -193,7 +208,12 @@ void HttpSession::resumeUpstream() {
             upstream_in_.swap(pending);  // keep the capacity
         }
     }
-    if (upstream_ && upstream_in_.empty() && state_ == State::kExchange) upstream_->startReading();
+    if (upstream_ && upstream_in_.empty() && state_ == State::kExchange) {
+        const bool held = !upstream_->reading();
+        upstream_->startReading();
+        // Reads were held for the client: the upstream's silence clock starts again now.
+        if (held && response_started_) restartResponseTimer();
+    }
 }
 
 void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
@@ -216,9 +236,13 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
                 if (result.consumed < input.size()) releaseUpstream(false);
                 return finishExchange();
             }
-            // Client backpressure: keep the rest until the client drains.
+            // Client backpressure: keep the rest until the client drains. The upstream is silent
+            // because we stopped reading it: the response timer stops until resumeUpstream().
+            // A client that never reads is not bounded here (a send timeout would need write
+            // progress from net::TcpConnection, not only drains).
             upstream_in_.assign(input.substr(result.consumed));
             upstream_->stopReading();
+            upstream_timer_.stop();
             return;
         case http::FeedResult::kUpgraded: {
             // 101: everything after the head belongs to the tunnel.
@@ -235,17 +259,30 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             upstream_->startReading();
             return;
         }
-        case http::FeedResult::kError:
-            LOG_WARN("pool %s server %s: bad response: %s", selector_->pool().name().c_str(),
-                     server_ ? server_->config.name.c_str() : "-", result.reason);
-            onUpstreamFailure(result.reason, 502);
+        case http::FeedResult::kError: {
+            // Logged once, by onUpstreamFailure.
+            const std::string what = std::string("bad response: ") + result.reason;
+            onUpstreamFailure(what.c_str(), 502);
             return;
+        }
     }
 }
 
+// Relays only what the client can use (the parser bounds how many arrive, 101 is the upgrade
+// path): one 100 Continue when the client asked for it, and 103 Early Hints; to HTTP/1.1
+// clients only, as HTTP/1.0 has no 1xx. 102 Processing and unknown 1xx codes stop here.
 void HttpSession::onInterimResponse(const http::ResponseHead& head) {
-    if (head.status == 100 && request_parser_.head().version_minor >= 1) {
+    const http::RequestHead& req = request_parser_.head();
+    if (req.version_minor < 1) return;
+    if (head.status == 100) {
+        if (!req.expect_continue || continue_sent_) return;
+        continue_sent_ = true;  // also across a retry on another server
         client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+    } else if (head.status == 103) {
+        scratch_.clear();
+        http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
+                                    /*client_minor=*/1, {}, scratch_);
+        client_->write(scratch_);
     }
 }
 
@@ -267,6 +304,7 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
         selector_->reportSuccess(server_index_);
     }
     response_started_ = true;
+    restartResponseTimer();  // now the longest silence before the next body bytes
     status_ = head.status;
     first_byte_ms_ = static_cast<int64_t>(ctx_.now() - request_start_ms_);
     const int client_minor = req.version_minor;

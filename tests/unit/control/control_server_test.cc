@@ -1,6 +1,7 @@
 #include "control/control_server.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -105,8 +106,10 @@ class ControlServerTest : public ::testing::Test {
         std::filesystem::remove_all(dir_);
     }
 
-    ControlServer& makeServer(uint64_t timeout_ms = kDefaultIdleTimeoutMs) {
-        servers_.push_back(std::make_unique<ControlServer>(&loop_, handler_, timeout_ms));
+    ControlServer& makeServer(uint64_t timeout_ms = kDefaultIdleTimeoutMs,
+                              uint64_t linger_ms = kDefaultLingerMs) {
+        servers_.push_back(
+            std::make_unique<ControlServer>(&loop_, handler_, timeout_ms, linger_ms));
         return *servers_.back();
     }
 
@@ -135,6 +138,15 @@ class ControlServerTest : public ::testing::Test {
     // Lets pending close callbacks run.
     void settle() {
         for (int i = 0; i < 5; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+    }
+
+    // Drives the loop until `server` has `count` clients, for at most 5 s.
+    void settleTo(const ControlServer& server, size_t count) {
+        const auto deadline = Clock::now() + 5s;
+        while (server.clientCount() != count && Clock::now() < deadline) {
+            uv_run(&loop_, UV_RUN_NOWAIT);
+            std::this_thread::sleep_for(1ms);
+        }
     }
 
     uv_loop_t loop_{};
@@ -284,17 +296,154 @@ TEST_F(ControlServerTest, ASilentClientDoesNotBlockOthers) {
     EXPECT_LT(Clock::now() - start, 2s);
 }
 
-TEST_F(ControlServerTest, TooManyConnectionsGetAnError) {
-    listening();
+// True when `fd` has something to read (bytes, EOF or an error) right now.
+bool readable(int fd) {
+    pollfd pfd{fd, POLLIN, 0};
+    return ::poll(&pfd, 1, 0) == 1;
+}
+
+// True when the server closed `fd` without sending anything (EOF, not a receive timeout).
+bool closedSilently(int fd) {
+    char c;
+    return ::recv(fd, &c, 1, 0) == 0;
+}
+
+TEST_F(ControlServerTest, WhenFullTheOldestIdleConnectionMakesRoom) {
+    ControlServer& server = listening(60000);  // the idle timeout plays no part
+    std::vector<int> idle;
     const std::string reply = withClient([&] {
-        std::vector<int> fds;
-        for (size_t i = 0; i < kMaxControlClients; ++i) fds.push_back(connectTo(path_));
-        std::string r = sendLine(path_, "status\n");
-        for (int fd : fds) ::close(fd);
-        return r;
+        for (size_t i = 0; i < kMaxControlClients; ++i) idle.push_back(connectTo(path_));
+        sendAll(idle[1], "stat");  // a partial line: still idle
+        return sendLine(path_, "status\n");
     });
-    EXPECT_EQ(reply, "error: too many control connections\n");
-    EXPECT_TRUE(handler_.calls.empty());
+    EXPECT_EQ(reply, "ok: status\n");
+    // The oldest one was closed without a word; the second oldest, and every other, is open.
+    EXPECT_TRUE(withClient([&] { return closedSilently(idle[0]); }));
+    for (size_t i = 1; i < idle.size(); ++i) EXPECT_FALSE(readable(idle[i])) << i;
+    settleTo(server, kMaxControlClients - 1);
+    EXPECT_EQ(server.clientCount(), kMaxControlClients - 1);
+    // Full again: the next oldest goes.
+    EXPECT_EQ(withClient([&] {
+                  idle.push_back(connectTo(path_));
+                  return sendLine(path_, "status\n");
+              }),
+              "ok: status\n");
+    EXPECT_TRUE(withClient([&] { return closedSilently(idle[1]); }));
+    EXPECT_FALSE(readable(idle[2]));
+    for (int fd : idle) ::close(fd);
+    EXPECT_EQ(handler_.calls.size(), 2u);
+}
+
+TEST_F(ControlServerTest, WhenFullAnAnsweredConnectionGoesBeforeAnIdleOne) {
+    ControlServer& server = makeServer(60000, /*linger_ms=*/60000);
+    std::string error;
+    ASSERT_TRUE(server.listen(path_, 0660, &error)) << error;
+    int answered = -1;
+    std::vector<int> idle;
+    const std::string reply = withClient([&] {
+        answered = connectTo(path_);
+        sendAll(answered, "help\n");
+        std::string first = readAll(answered);  // the reply, then EOF; it stays open
+        for (size_t i = 1; i < kMaxControlClients; ++i) idle.push_back(connectTo(path_));
+        return first + sendLine(path_, "status\n");
+    });
+    EXPECT_EQ(reply, "ok: help\nok: status\n");
+    for (int fd : idle) EXPECT_FALSE(readable(fd));
+    settleTo(server, kMaxControlClients - 1);
+    EXPECT_EQ(server.clientCount(), kMaxControlClients - 1);
+    // The answered one was closed: writing to it fails.
+    EXPECT_EQ(::send(answered, "x", 1, MSG_NOSIGNAL), -1);
+    ::close(answered);
+    for (int fd : idle) ::close(fd);
+}
+
+TEST_F(ControlServerTest, ABurstOfNewConnectionsCannotPushOutACommandWaitingToBeRead) {
+    ControlServer& server = listening(60000);
+    std::vector<int> idle;
+    withClient([&] {
+        for (size_t i = 0; i < kMaxControlClients; ++i) idle.push_back(connectTo(path_));
+        return 0;
+    });
+    settleTo(server, kMaxControlClients);
+    ASSERT_EQ(server.clientCount(), kMaxControlClients);
+    // While the loop is busy elsewhere: an admin's command, then a burst of as many newcomers
+    // as there are idle connections. Accepted in one go, the burst would push out every older
+    // idle connection and then the admin's, before its command was read.
+    const int admin = connectTo(path_);
+    sendAll(admin, "status\n");
+    std::vector<int> burst;
+    for (size_t i = 0; i < kMaxControlClients; ++i) burst.push_back(connectTo(path_));
+    EXPECT_EQ(withClient([&] { return readAll(admin); }), "ok: status\n");
+    ::close(admin);
+    for (int fd : idle) ::close(fd);
+    for (int fd : burst) ::close(fd);
+}
+
+// Sends `bytes` in one go and reads until the server closes. *reset: it ended with ECONNRESET.
+std::string exchange(const std::string& path, const std::string& bytes, bool* reset) {
+    *reset = false;
+    const int fd = connectTo(path);
+    if (fd < 0) return "<connect failed>";
+    sendAll(fd, bytes);
+    std::string out;
+    char buf[4096];
+    while (true) {
+        const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+            out.append(buf, static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        *reset = n < 0 && errno == ECONNRESET;
+        break;
+    }
+    ::close(fd);
+    return out;
+}
+
+TEST_F(ControlServerTest, BytesLeftUnreadDoNotResetTheReply) {
+    // The server closed with the client's surplus bytes unread: the kernel reset the
+    // connection and a client reading to the end got ECONNRESET after (or instead of) its reply.
+    ControlServer& server = listening();
+    struct Case {
+        std::string bytes;
+        std::string reply;
+    };
+    const std::vector<Case> cases = {
+        {"status\nstatus\n", "ok: status\n"},
+        {"status\n" + std::string(100000, 'x') + "\n", "ok: status\n"},
+        {std::string(100000, 'x') + "\n", "error: command longer than 4096 bytes\n"},
+        {"\n" + std::string(100000, 'x'), "error: empty command; try \"help\"\n"},
+    };
+    for (size_t c = 0; c < cases.size(); ++c) {
+        int resets = 0;
+        for (int i = 0; i < 50; ++i) {
+            bool reset = false;
+            const std::string reply =
+                withClient([&] { return exchange(path_, cases[c].bytes, &reset); });
+            EXPECT_EQ(reply, cases[c].reply) << "case " << c;
+            resets += reset ? 1 : 0;
+        }
+        EXPECT_EQ(resets, 0) << "case " << c;
+    }
+    settleTo(server, 0);
+    EXPECT_EQ(server.clientCount(), 0u);
+}
+
+TEST_F(ControlServerTest, AClientThatKeepsTheConnectionAfterItsReplyIsClosedLater) {
+    ControlServer& server = makeServer(kDefaultIdleTimeoutMs, /*linger_ms=*/200);
+    std::string error;
+    ASSERT_TRUE(server.listen(path_, 0660, &error)) << error;
+    int fd = -1;
+    const std::string reply = withClient([&] {
+        fd = connectTo(path_);
+        sendAll(fd, "status\n");
+        return readAll(fd);  // reply, then EOF: the server shut down its side
+    });
+    EXPECT_EQ(reply, "ok: status\n");
+    settleTo(server, 0);
+    EXPECT_EQ(server.clientCount(), 0u);
+    ::close(fd);
 }
 
 TEST_F(ControlServerTest, AStaleSocketFileIsReplaced) {

@@ -106,6 +106,42 @@ TEST(ResponseParser, InterimContinueThenFinalResponse) {
     EXPECT_EQ(rec.log, "I[100]I[103]H[201]B[ok]C");
 }
 
+TEST(ResponseParser, TooManyInterimResponsesAreAnError) {
+    const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+    const std::string final_response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    std::string at_limit;
+    for (unsigned i = 0; i < kMaxInterimResponses; ++i) at_limit += interim;
+
+    ResponseRecorder rec;
+    ResponseParser parser(rec);
+    parser.setRequestMethod("GET");
+    ASSERT_EQ(parser.feed(at_limit + final_response).kind, FeedResult::kPaused);
+    EXPECT_EQ(rec.body, "ok");
+    // The count is per response: the next one may have as many.
+    parser.resume();
+    parser.setRequestMethod("GET");
+    ASSERT_EQ(parser.feed(at_limit + final_response).kind, FeedResult::kPaused);
+    EXPECT_EQ(rec.body, "okok");
+
+    ResponseRecorder flooded;
+    ResponseParser p(flooded);
+    p.setRequestMethod("GET");
+    const FeedResult r = p.feed(at_limit + interim + final_response);
+    ASSERT_EQ(r.kind, FeedResult::kError);
+    EXPECT_EQ(r.status, 502);
+    EXPECT_STREQ(r.reason, "upstream sent too many interim responses");
+    EXPECT_EQ(flooded.log.find('H'), std::string::npos);
+    // Split over many feeds, too.
+    ResponseRecorder trickled;
+    ResponseParser q(trickled);
+    q.setRequestMethod("GET");
+    FeedResult last;
+    for (unsigned i = 0; i <= kMaxInterimResponses && last.kind != FeedResult::kError; ++i) {
+        last = q.feed(interim);
+    }
+    EXPECT_EQ(last.kind, FeedResult::kError);
+}
+
 TEST(ResponseParser, SwitchingProtocolsUpgrades) {
     ResponseRecorder rec;
     ResponseParser parser(rec);
