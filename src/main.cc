@@ -1,8 +1,11 @@
-// sluice: command line, then hand off to the configuration loader and the server.
+// sluice: command line, then hand off to the configuration loader and the supervisor.
+
+#include <getopt.h>
 
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -10,7 +13,7 @@
 #include "base/version.h"
 #include "config/config_loader.h"
 #include "proxy/http/access_log.h"
-#include "server/server.h"
+#include "server/supervisor.h"
 #include "tls/contexts.h"
 #include "tls/ticket_keys.h"
 
@@ -27,18 +30,18 @@ void usage(FILE* out) {
                  kDefaultConfig);
 }
 
-sluice::log::Level toLogLevel(sluice::config::LogLevel level) {
-    switch (level) {
-        case sluice::config::LogLevel::kError:
-            return sluice::log::Level::kError;
-        case sluice::config::LogLevel::kWarn:
-            return sluice::log::Level::kWarn;
-        case sluice::config::LogLevel::kInfo:
-            return sluice::log::Level::kInfo;
-        case sluice::config::LogLevel::kDebug:
-            return sluice::log::Level::kDebug;
-    }
-    return sluice::log::Level::kInfo;
+// The option getopt_long() just refused in `arg` (the argument it was reading), as written:
+// "--name" for a long one, "-x" for a short one (possibly inside "-tx").
+std::string optionText(std::string_view arg, int short_option) {
+    if (arg.starts_with("--")) return std::string(arg.substr(0, arg.find('=')));
+    return std::string("-") + static_cast<char>(short_option);
+}
+
+// Prints a usage error and the usage; the exit status for a bad command line.
+int usageError(const std::string& message) {
+    std::fprintf(stderr, "sluice: %s\n", message.c_str());
+    usage(stderr);
+    return 2;
 }
 
 }  // namespace
@@ -46,24 +49,34 @@ sluice::log::Level toLogLevel(sluice::config::LogLevel level) {
 int main(int argc, char** argv) {
     std::string config_path = kDefaultConfig;
     bool test_only = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        if (arg == "-c" && i + 1 < argc) {
-            config_path = argv[++i];
-        } else if (arg == "-t") {
-            test_only = true;
-        } else if (arg == "--version" || arg == "-v") {
-            std::printf("sluice %s\n", sluice::kVersion);
-            return 0;
-        } else if (arg == "-h" || arg == "--help") {
-            usage(stdout);
-            return 0;
-        } else {
-            std::fprintf(stderr, "sluice: unknown argument '%s'\n", arg.c_str());
-            usage(stderr);
-            return 2;
+    // "+": options end at the first other argument (which is then an error), as they are read
+    // in order: `sluice extra --version` is a usage error, not the version.
+    static const option kOptions[] = {{"version", no_argument, nullptr, 'v'},
+                                      {"help", no_argument, nullptr, 'h'},
+                                      {nullptr, 0, nullptr, 0}};
+    opterr = 0;  // our messages, not getopt's
+    for (int at = optind, opt; (opt = getopt_long(argc, argv, "+:c:tvh", kOptions, nullptr)) != -1;
+         at = optind) {
+        switch (opt) {
+            case 'c':
+                config_path = optarg;
+                break;
+            case 't':
+                test_only = true;
+                break;
+            case 'v':
+                std::printf("sluice %s\n", sluice::kVersion);
+                return 0;
+            case 'h':
+                usage(stdout);
+                return 0;
+            case ':':
+                return usageError("option -c needs FILE");
+            default:
+                return usageError("unknown argument '" + optionText(argv[at], optopt) + "'");
         }
     }
+    if (optind < argc) return usageError("unknown argument '" + std::string(argv[optind]) + "'");
 
     const auto invalid = [&config_path](const std::vector<std::string>& errors) {
         for (const auto& message : errors) std::fprintf(stderr, "%s\n", message.c_str());
@@ -78,7 +91,7 @@ int main(int argc, char** argv) {
     auto& config = std::get<sluice::config::Config>(loaded);
     if (test_only) {
         // Certificates, keys and CA files are part of the configuration: a broken one fails
-        // -t too. (A real start builds them in Server::run(), which reports the same errors.)
+        // -t too. (A real start builds them in Supervisor::run(), which reports the same errors.)
         auto contexts =
             sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
         if (auto* errors = std::get_if<std::vector<std::string>>(&contexts))
@@ -88,7 +101,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    sluice::log::setLevel(toLogLevel(config.log.level));
+    sluice::log::setLevel(config.log.level);
     std::string error;
     if (!sluice::log::setTarget(config.log.error_log, &error)) {
         std::fprintf(stderr, "sluice: error_log %s\n", error.c_str());
@@ -98,6 +111,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice: access_log %s\n", error.c_str());
         return 1;
     }
-    sluice::server::Server server(std::move(config));
-    return server.run();
+    sluice::server::Supervisor supervisor(std::move(config));
+    return supervisor.run();
 }

@@ -1,8 +1,9 @@
 // sluicectl: sends one command line to sluice's control socket and prints the reply
 // (protocol and exit statuses: shared/design/control.md).
-//   exit 0: the server answered; 1: it answered with "error: ..."; 2: bad usage, cannot connect,
-//   or no complete reply.
+//   exit 0: the server answered; 1: it answered with "error: ..." (or {"error": ...} for --json);
+//   2: bad usage, cannot connect, or no complete reply.
 
+#include <getopt.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -16,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/version.h"
 #include "config/control_socket_lookup.h"
 #include "control/control_server.h"
@@ -118,39 +120,56 @@ bool readReply(int fd, const std::string& socket_path, std::string* reply, std::
     }
 }
 
+// "error: ..." or, for --json, {"error": ...} (control.md).
+bool isError(const std::string& reply) {
+    if (reply.starts_with("error: ")) return true;
+    if (!reply.starts_with("{")) return false;
+    const sluice::Json parsed = sluice::Json::parse(reply, nullptr, /*allow_exceptions=*/false);
+    return parsed.is_object() && parsed.contains("error");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string socket_path;
     bool json = false;
-    int i = 1;
-    for (; i < argc; ++i) {
-        const std::string_view arg = argv[i];
-        if (arg == "--") {
-            ++i;
-            break;
-        }
-        if (arg == "-s" || arg == "--socket") {
-            if (i + 1 >= argc) return usageError("option " + std::string(arg) + " needs SOCKET");
-            socket_path = argv[++i];
-        } else if (arg.starts_with("--socket=")) {
-            socket_path = arg.substr(std::strlen("--socket="));
-        } else if (arg.starts_with("-s") && !arg.starts_with("--")) {
-            socket_path = arg.substr(2);
-        } else if (arg == "--json") {
-            json = true;
-        } else if (arg == "-h" || arg == "--help") {
-            usage(stdout);
-            return kExitOk;
-        } else if (arg == "--version") {
-            std::printf("sluicectl %s\n", sluice::kVersion);
-            return kExitOk;
-        } else if (arg.size() > 1 && arg[0] == '-') {
-            return usageError("unknown option '" + std::string(arg) + "'");
-        } else {
-            break;
+    // "+": the first word that is not an option starts the command, and everything from there
+    // on is the command's (`sluicectl show servers --json`); "--" ends the options too.
+    enum { kJson = 256, kVersion };
+    static const option kOptions[] = {{"socket", required_argument, nullptr, 's'},
+                                      {"json", no_argument, nullptr, kJson},
+                                      {"help", no_argument, nullptr, 'h'},
+                                      {"version", no_argument, nullptr, kVersion},
+                                      {nullptr, 0, nullptr, 0}};
+    opterr = 0;  // our messages, not getopt's
+    for (int at = optind, opt; (opt = getopt_long(argc, argv, "+:s:h", kOptions, nullptr)) != -1;
+         at = optind) {
+        const std::string_view arg = argv[at];  // the argument being read, e.g. "-s" or "-tx"
+        switch (opt) {
+            case 's':
+                socket_path = optarg;
+                break;
+            case kJson:
+                json = true;
+                break;
+            case 'h':
+                usage(stdout);
+                return kExitOk;
+            case kVersion:
+                std::printf("sluicectl %s\n", sluice::kVersion);
+                return kExitOk;
+            case ':':
+                return usageError("option " + std::string(arg.substr(0, arg.find('='))) +
+                                  " needs SOCKET");
+            default:
+                return usageError("unknown option '" +
+                                  (arg.starts_with("--")
+                                       ? std::string(arg.substr(0, arg.find('=')))
+                                       : std::string("-") + static_cast<char>(optopt)) +
+                                  "'");
         }
     }
+    const int i = optind;
     std::vector<std::string> command(argv + i, argv + argc);
     if (command.empty()) {
         usage(stderr);
@@ -223,5 +242,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluicectl: %s (reply incomplete)\n", why.c_str());
         return kExitFailure;
     }
-    return reply.starts_with("error: ") ? kExitServerError : kExitOk;
+    return isError(reply) ? kExitServerError : kExitOk;
 }

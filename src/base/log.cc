@@ -19,20 +19,6 @@ std::atomic<int> g_fd{STDERR_FILENO};
 std::mutex g_target_mutex;  // guards g_target and fd swaps; never taken by write()
 std::string g_target = "stderr";
 
-const char* levelName(Level level) {
-    switch (level) {
-        case Level::kError:
-            return "error";
-        case Level::kWarn:
-            return "warn";
-        case Level::kInfo:
-            return "info";
-        case Level::kDebug:
-            return "debug";
-    }
-    return "?";
-}
-
 int openTarget(const std::string& target, std::string* error) {
     if (target == "stderr") return STDERR_FILENO;
     int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
@@ -78,9 +64,11 @@ void write(Level level, const char* fmt, ...) {
     gettimeofday(&tv, nullptr);
     tm utc{};
     gmtime_r(&tv.tv_sec, &utc);
-    int n = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ [%s] ",
+    const std::string_view name = nameOf(level);
+    int n = std::snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ [%.*s] ",
                           utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                          utc.tm_sec, static_cast<int>(tv.tv_usec / 1000), levelName(level));
+                          utc.tm_sec, static_cast<int>(tv.tv_usec / 1000),
+                          static_cast<int>(name.size()), name.data());
     va_list args;
     va_start(args, fmt);
     int m = std::vsnprintf(line + n, sizeof line - n - 1, fmt, args);

@@ -5,9 +5,18 @@
 #include <cstdarg>
 #include <string>
 
+#include "base/enum_names.h"
+
 namespace sluice::log {
 
 enum class Level { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+// Also the names of log.level in the config file.
+inline constexpr EnumName<Level> kLevelNames[] = {{Level::kError, "error"},
+                                                  {Level::kWarn, "warn"},
+                                                  {Level::kInfo, "info"},
+                                                  {Level::kDebug, "debug"}};
+constexpr const auto& namesOf(Level) { return kLevelNames; }
+static_assert(coversEveryValue(kLevelNames));
 
 void setLevel(Level level);
 bool enabled(Level level);

@@ -64,6 +64,10 @@ bool AddressResolver::resolve(Address* address, std::string* error) {
         address->sockaddr_len = sizeof in6;
         return true;
     }
+    if (!lookups_) {
+        *error = "cannot resolve host \"" + address->host + "\": name lookups are off";
+        return false;
+    }
     const std::string key = address->host + "|" + std::to_string(address->port);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
@@ -114,6 +118,26 @@ bool sameSocketAddress(const Address& a, const Address& b) {
                std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
     }
     return a.text == b.text;
+}
+
+std::string socketKey(const Address& address) {
+    if (address.sockaddr_len != 0 && address.sockaddr.ss_family == AF_INET) {
+        sockaddr_in in4{};
+        std::memcpy(&in4, &address.sockaddr, sizeof in4);
+        std::string key = "4";
+        key.append(reinterpret_cast<const char*>(&in4.sin_addr), sizeof in4.sin_addr);
+        key.append(reinterpret_cast<const char*>(&in4.sin_port), sizeof in4.sin_port);
+        return key;
+    }
+    if (address.sockaddr_len != 0 && address.sockaddr.ss_family == AF_INET6) {
+        sockaddr_in6 in6{};
+        std::memcpy(&in6, &address.sockaddr, sizeof in6);
+        std::string key = "6";
+        key.append(reinterpret_cast<const char*>(&in6.sin6_addr), sizeof in6.sin6_addr);
+        key.append(reinterpret_cast<const char*>(&in6.sin6_port), sizeof in6.sin6_port);
+        return key;
+    }
+    return "t" + address.text;
 }
 
 }  // namespace sluice::config

@@ -18,6 +18,9 @@ std::optional<Address> parseAddress(std::string_view text, std::string* error);
 // Resolves each distinct host once per load; the first address getaddrinfo returns wins.
 class AddressResolver {
   public:
+    // lookups = false: IP literals only; a hostname fails without asking a resolver.
+    explicit AddressResolver(bool lookups = true) : lookups_(lookups) {}
+
     // Fills address->sockaddr / sockaddr_len. Returns false and sets *error on failure.
     bool resolve(Address* address, std::string* error);
 
@@ -27,10 +30,15 @@ class AddressResolver {
         socklen_t sockaddr_len = 0;
         std::string error;
     };
+    bool lookups_;
     std::map<std::string, Result> cache_;  // key: "host|port"
 };
 
 // Two resolved addresses naming the same socket (family, address, port).
 bool sameSocketAddress(const Address& a, const Address& b);
+
+// A map key: equal for two resolved addresses exactly when sameSocketAddress() holds
+// (unresolved ones compare by text).
+std::string socketKey(const Address& address);
 
 }  // namespace sluice::config

@@ -5,19 +5,34 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "base/enum_names.h"
+#include "base/log.h"
+
 namespace sluice::config {
 
 using Duration = std::chrono::milliseconds;
 
-enum class LogLevel { kError, kWarn, kInfo, kDebug };
+// Each enum below has its one name table (base/enum_names.h): the names are the values written
+// in the file, and what replies and logs print.
+using LogLevel = log::Level;  // names: log::kLevelNames
+
 enum class ListenerMode { kHttp, kTcp };
+inline constexpr EnumName<ListenerMode> kListenerModeNames[] = {{ListenerMode::kHttp, "http"},
+                                                                {ListenerMode::kTcp, "tcp"}};
+constexpr const auto& namesOf(ListenerMode) { return kListenerModeNames; }
+
 enum class AccessLogFormat { kCombined, kJson };
+inline constexpr EnumName<AccessLogFormat> kAccessLogFormatNames[] = {
+    {AccessLogFormat::kCombined, "combined"}, {AccessLogFormat::kJson, "json"}};
+constexpr const auto& namesOf(AccessLogFormat) { return kAccessLogFormatNames; }
+
 enum class Algorithm {
     kRoundRobin,
     kWeightedRoundRobin,
@@ -28,10 +43,39 @@ enum class Algorithm {
     kIpHash,
     kHash,
 };
+inline constexpr EnumName<Algorithm> kAlgorithmNames[] = {
+    {Algorithm::kRoundRobin, "round_robin"},
+    {Algorithm::kWeightedRoundRobin, "weighted_round_robin"},
+    {Algorithm::kLeastConn, "least_conn"},
+    {Algorithm::kRandom, "random"},
+    {Algorithm::kPowerOfTwo, "power_of_two"},
+    {Algorithm::kEwma, "ewma"},
+    {Algorithm::kIpHash, "ip_hash"},
+    {Algorithm::kHash, "hash"},
+};
+constexpr const auto& namesOf(Algorithm) { return kAlgorithmNames; }
+
+// Parsed from "client_ip" | "uri" | "header:NAME" | "cookie:NAME" (units.h), not by name.
 enum class HashKeyKind { kClientIp, kUri, kHeader, kCookie };
+
 enum class ProxyProtocol { kNone, kV1, kV2 };
+inline constexpr EnumName<ProxyProtocol> kProxyProtocolNames[] = {
+    {ProxyProtocol::kNone, ""}, {ProxyProtocol::kV1, "v1"}, {ProxyProtocol::kV2, "v2"}};
+constexpr const auto& namesOf(ProxyProtocol) { return kProxyProtocolNames; }
+
 enum class HealthCheckType { kHttp, kTcp };
+inline constexpr EnumName<HealthCheckType> kHealthCheckTypeNames[] = {
+    {HealthCheckType::kHttp, "http"}, {HealthCheckType::kTcp, "tcp"}};
+constexpr const auto& namesOf(HealthCheckType) { return kHealthCheckTypeNames; }
+
 enum class TlsVersion { kTls12, kTls13 };
+inline constexpr EnumName<TlsVersion> kTlsVersionNames[] = {{TlsVersion::kTls12, "1.2"},
+                                                            {TlsVersion::kTls13, "1.3"}};
+constexpr const auto& namesOf(TlsVersion) { return kTlsVersionNames; }
+
+static_assert(coversEveryValue(kListenerModeNames) && coversEveryValue(kAccessLogFormatNames) &&
+              coversEveryValue(kAlgorithmNames) && coversEveryValue(kProxyProtocolNames) &&
+              coversEveryValue(kHealthCheckTypeNames) && coversEveryValue(kTlsVersionNames));
 
 // "host:port" or "[v6]:port", resolved once at load time (first address getaddrinfo returns).
 struct Address {
@@ -42,10 +86,23 @@ struct Address {
     socklen_t sockaddr_len = 0;
 };
 
+// "10.0.0.0/8", "192.0.2.7" (a /32), "2001:db8::/32": parsed and checked, host bits zero.
+struct Network {
+    std::string text;  // as written
+    sa_family_t family = AF_INET;
+    std::array<uint8_t, 16> address{};  // network byte order; the first 4 bytes for AF_INET
+    unsigned prefix_length = 32;
+    bool operator==(const Network& other) const {
+        return family == other.family && address == other.address &&
+               prefix_length == other.prefix_length;
+    }
+};
+
 struct GlobalConfig {
     unsigned workers = 0;  // 0 = one per core (resolved by the server, not the loader)
     uint64_t max_connections = 65536;
     Duration shutdown_timeout{30000};
+    Duration stop_grace{0};  // before shutdown_timeout: serve on while /healthz answers 503
     std::string user;
     std::string group;
     std::string control_socket = "/run/sluice/control.sock";
@@ -62,6 +119,13 @@ struct LogConfig {
 
 struct AdminConfig {
     std::optional<Address> listen;  // empty string in the file = no admin endpoint
+};
+
+// [resolver]: how hostnames in addresses and [pool.discovery] are resolved.
+struct ResolverConfig {
+    std::vector<Address> nameservers;  // IP literals; port 53 when not written; [] = resolv.conf
+    Duration timeout{2000};            // per query attempt
+    unsigned attempts = 2;
 };
 
 // Where a value was written (1-based; 0 = not from a file), for errors found after loading,
@@ -84,6 +148,20 @@ struct ListenerTlsConfig {
     std::optional<Address> redirect_http;
 };
 
+enum class RateLimitKeyKind { kClientIp, kHeader };
+
+// [[listener.rate_limit]]: a token bucket per key; over it, 429 with Retry-After.
+struct RateLimitConfig {
+    RateLimitKeyKind key = RateLimitKeyKind::kClientIp;
+    std::string header;  // for kHeader: the header's name (requests without it: not limited)
+    uint64_t rate = 0;   // requests per `per` (required: at least 1)
+    Duration per{1000};
+    uint64_t burst = 0;       // requests allowed at once above the steady rate
+    std::string path_prefix;  // "" = every request
+    uint64_t max_keys = 100000;
+    bool operator==(const RateLimitConfig&) const = default;
+};
+
 struct RouteConfig {
     std::string host;         // "" = any; exact or "*.suffix"; lower-cased by the loader
     std::string path_prefix;  // "" = any
@@ -104,8 +182,18 @@ struct ListenerConfig {
     bool forwarded_headers = true;
     std::string request_id_header = "X-Request-ID";  // "" = off
     bool accept_proxy_protocol = false;
+    std::vector<Network> trusted_proxies;  // http: whose X-Forwarded-* are kept
+    uint64_t max_connections_per_ip = 0;   // 0 = unlimited
+    bool freebind = false;                 // IP_FREEBIND
+    // HTTP/2 is not built yet: the feature gate rejects http2 = true written in the file, h2c,
+    // the http2_* keys and "h2" in tls.alpn; until then nothing reads these four.
+    bool http2 = true;  // http with tls: offer "h2" by ALPN
+    bool h2c = false;   // http without tls: HTTP/2 with prior knowledge too
+    uint32_t http2_max_concurrent_streams = 100;
+    uint64_t http2_initial_window = 64 * 1024;  // per-stream receive window, bytes
     std::optional<ListenerTlsConfig> tls;
     std::vector<RouteConfig> routes;
+    std::vector<RateLimitConfig> rate_limits;  // http only; every matching limit applies
 };
 
 struct HealthCheckConfig {
@@ -134,6 +222,17 @@ struct ServerConfig {
     unsigned max_conns = 0;  // 0 = pool default
 };
 
+// [pool.discovery]: servers found in DNS. Exactly one of name (A/AAAA, on `port`) and srv.
+struct DiscoveryConfig {
+    std::string name;   // A and AAAA records: one server per address
+    uint16_t port = 0;  // with name (required there); SRV records carry their own
+    std::string srv;    // "_http._tcp.app.internal": target, port and weight from the records
+    Duration refresh{10000};
+    Duration hold{60000};  // the last servers stay this long once the name stops resolving
+    unsigned weight = 1;   // of A/AAAA servers (1..1000)
+    bool operator==(const DiscoveryConfig&) const = default;
+};
+
 struct HashKey {
     HashKeyKind kind = HashKeyKind::kClientIp;
     std::string name;  // header or cookie name for kHeader / kCookie
@@ -151,6 +250,7 @@ struct PoolConfig {
     Duration queue_timeout{10000};
     unsigned retries = 2;
     bool retry_5xx = false;
+    Duration slow_start{0};  // a server that becomes available ramps up to its weight over this
     ProxyProtocol send_proxy_protocol = ProxyProtocol::kNone;
     bool tls = false;
     bool tls_verify = true;
@@ -158,6 +258,7 @@ struct PoolConfig {
     SourcePos tls_pos;  // of tls_ca if set, else of tls
     std::optional<HealthCheckConfig> health_check;
     std::optional<PassiveHealthConfig> passive_health;
+    std::optional<DiscoveryConfig> discovery;
     std::vector<ServerConfig> servers;
 };
 
@@ -166,6 +267,7 @@ struct Config {
     GlobalConfig global;
     LogConfig log;
     AdminConfig admin;
+    ResolverConfig resolver;
     std::vector<ListenerConfig> listeners;
     std::vector<PoolConfig> pools;
 

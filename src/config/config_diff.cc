@@ -1,6 +1,9 @@
 #include "config/config_diff.h"
 
+#include <string_view>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "config/address_resolver.h"
 
@@ -37,23 +40,28 @@ bool sameRoutes(const std::vector<RouteConfig>& a, const std::vector<RouteConfig
     return true;
 }
 
+// By name, in file order; a name looked up in a hash map (a pool of 10,000 servers made the
+// pairwise search 10^8 string comparisons per reload).
 template <typename T, typename Same>
 void diffNamed(const std::vector<T>& before, const std::vector<T>& after, Same same,
                std::vector<std::string>& added, std::vector<std::string>& removed,
                std::vector<std::string>& changed, const std::string& prefix = "") {
+    std::unordered_map<std::string_view, const T*> after_by_name;
+    after_by_name.reserve(after.size());
+    for (const auto& a : after) after_by_name.emplace(a.name, &a);
+    std::unordered_set<std::string_view> before_names;
+    before_names.reserve(before.size());
     for (const auto& b : before) {
-        bool found = false;
-        for (const auto& a : after) {
-            if (a.name != b.name) continue;
-            found = true;
-            if (!same(b, a)) changed.push_back(prefix + a.name);
+        before_names.insert(b.name);
+        const auto it = after_by_name.find(b.name);
+        if (it == after_by_name.end()) {
+            removed.push_back(prefix + b.name);
+        } else if (!same(b, *it->second)) {
+            changed.push_back(prefix + b.name);
         }
-        if (!found) removed.push_back(prefix + b.name);
     }
     for (const auto& a : after) {
-        bool found = false;
-        for (const auto& b : before) found = found || b.name == a.name;
-        if (!found) added.push_back(prefix + a.name);
+        if (before_names.count(a.name) == 0) added.push_back(prefix + a.name);
     }
 }
 
@@ -73,8 +81,13 @@ bool sameListener(const ListenerConfig& a, const ListenerConfig& b) {
            a.max_header_bytes == b.max_header_bytes && a.max_headers == b.max_headers &&
            a.max_body_bytes == b.max_body_bytes && a.forwarded_headers == b.forwarded_headers &&
            a.request_id_header == b.request_id_header &&
-           a.accept_proxy_protocol == b.accept_proxy_protocol && sameTls(a.tls, b.tls) &&
-           sameRoutes(a.routes, b.routes);
+           a.accept_proxy_protocol == b.accept_proxy_protocol &&
+           a.trusted_proxies == b.trusted_proxies &&
+           a.max_connections_per_ip == b.max_connections_per_ip && a.freebind == b.freebind &&
+           a.http2 == b.http2 && a.h2c == b.h2c &&
+           a.http2_max_concurrent_streams == b.http2_max_concurrent_streams &&
+           a.http2_initial_window == b.http2_initial_window && sameTls(a.tls, b.tls) &&
+           sameRoutes(a.routes, b.routes) && a.rate_limits == b.rate_limits;
 }
 
 bool samePoolSettings(const PoolConfig& a, const PoolConfig& b) {
@@ -94,7 +107,8 @@ bool samePoolSettings(const PoolConfig& a, const PoolConfig& b) {
            a.response_timeout == b.response_timeout && a.idle_timeout == b.idle_timeout &&
            a.keepalive == b.keepalive && a.max_conns_per_server == b.max_conns_per_server &&
            a.queue_timeout == b.queue_timeout && a.retries == b.retries &&
-           a.retry_5xx == b.retry_5xx && a.send_proxy_protocol == b.send_proxy_protocol &&
+           a.retry_5xx == b.retry_5xx && a.slow_start == b.slow_start &&
+           a.discovery == b.discovery && a.send_proxy_protocol == b.send_proxy_protocol &&
            a.tls == b.tls && a.tls_verify == b.tls_verify && a.tls_ca == b.tls_ca &&
            hc(a.health_check) == hc(b.health_check) && ph(a.passive_health) == ph(b.passive_health);
 }
@@ -110,8 +124,13 @@ ConfigDiff diffConfigs(const Config& before, const Config& after) {
               d.listeners_removed, d.listeners_changed);
     diffNamed(before.pools, after.pools, samePoolSettings, d.pools_added, d.pools_removed,
               d.pools_changed);
+    std::unordered_map<std::string_view, const PoolConfig*> before_pools;
+    for (const auto& b : before.pools) before_pools.emplace(b.name, &b);
+    std::unordered_set<std::string_view> after_pools;
+    for (const auto& a : after.pools) after_pools.insert(a.name);
     for (const auto& a : after.pools) {
-        const PoolConfig* b = before.findPool(a.name);
+        const auto found = before_pools.find(a.name);
+        const PoolConfig* b = found == before_pools.end() ? nullptr : found->second;
         if (!b) {
             for (const auto& s : a.servers) d.servers_added.push_back(a.name + "/" + s.name);
             continue;
@@ -120,7 +139,7 @@ ConfigDiff diffConfigs(const Config& before, const Config& after) {
                   d.servers_changed, a.name + "/");
     }
     for (const auto& b : before.pools) {
-        if (after.findPool(b.name)) continue;
+        if (after_pools.count(b.name) != 0) continue;
         for (const auto& s : b.servers) d.servers_removed.push_back(b.name + "/" + s.name);
     }
     return d;

@@ -3,13 +3,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <toml.hpp>
 
 #include "config/config_reader.h"
 #include "config/diagnostics.h"
 #include "config/feature_gate.h"
+#include "config/text_limits.h"
 #include "config/toml_document.h"
 
 namespace sluice::config {
@@ -19,24 +19,25 @@ std::variant<Config, ConfigErrors> loadConfig(const std::string& path) {
     if (std::filesystem::is_directory(path, ec)) {
         return ConfigErrors{{path + ":1:1: cannot read file: " + std::strerror(EISDIR)}};
     }
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    if (in) text << in.rdbuf();
-    if (!in || in.bad()) {
+    std::string text;
+    if (!readConfigText(path, &text)) {
         return ConfigErrors{{path + ":1:1: cannot read file: " + std::strerror(errno)}};
     }
-    return loadConfigFromString(text.str(), path);
+    return loadConfigFromString(text, path);
 }
 
 std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
-                                                        const std::string& path) {
+                                                        const std::string& path,
+                                                        const LoadOptions& options) {
     Diagnostics diags;
+    // Before toml11 sees it: what its parser cannot survive (deep nesting) is an error here.
+    if (!checkTextLimits(text, &diags)) return ConfigErrors{diags.format(path)};
     toml::value root;
     try {
         std::istringstream in(text);
         root = parseTomlDocument(in, path);
     } catch (const toml::exception& e) {
-        addSyntaxError(e, &diags);
+        addSyntaxError(e, text, &diags);
         return ConfigErrors{diags.format(path)};
     } catch (const std::exception& e) {  // toml11 also throws plain runtime errors
         return ConfigErrors{{path + ":1:1: " + e.what()}};
@@ -44,7 +45,7 @@ std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
 
     Config config;
     config.path = path;
-    ConfigReader(&diags).read(root, &config);
+    ConfigReader(&diags, options.resolve_hostnames).read(root, &config);
     checkFeatureGates(root, &diags);  // after validation: invalid values are not gated twice
     if (!diags.empty()) return ConfigErrors{diags.format(path)};
     return config;

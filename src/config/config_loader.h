@@ -16,6 +16,12 @@ struct ConfigErrors {
     std::vector<std::string> messages;
 };
 
+struct LoadOptions {
+    // false: no name lookups. An address must then be an IP literal; a hostname is reported as
+    // unresolvable. For callers that must not do I/O or wait on a resolver (the fuzz target).
+    bool resolve_hostnames = true;
+};
+
 // Parses, validates and resolves every address. Either a complete Config or all errors; a
 // config never half-loads. Features that are parsed but not built yet are reported as errors
 // naming the feature (see unsupportedFeatures()).
@@ -23,7 +29,8 @@ std::variant<Config, ConfigErrors> loadConfig(const std::string& path);
 
 // Same, from text already in memory; `path` is used only in messages.
 std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
-                                                        const std::string& path);
+                                                        const std::string& path,
+                                                        const LoadOptions& options = {});
 
 // Features whose keys are accepted by the schema but rejected because they are not built yet
 // (the feature gate, src/config/feature_gate.cc), e.g. "TLS termination".

@@ -1,5 +1,7 @@
 #include "config/config_reader.h"
 
+#include <algorithm>
+
 #include "config/units.h"
 
 namespace sluice::config {
@@ -16,6 +18,9 @@ void ConfigReader::read(const toml::value& root, Config* config) {
         readGlobal(*global, &config->global);
     if (const toml::value* log = reader.findTable("log")) readLog(*log, &config->log);
     if (const toml::value* admin = reader.findTable("admin")) readAdmin(*admin, &config->admin);
+    if (const toml::value* resolver = reader.findTable("resolver")) {
+        readResolver(*resolver, &config->resolver);
+    }
 
     // Pools first: listeners and routes refer to them by name.
     if (const toml::value* pools = reader.findArrayOfTables("pool")) {
@@ -39,6 +44,7 @@ void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
     r.readInteger("workers", &global->workers, 0, 1024);
     r.readInteger("max_connections", &global->max_connections, 1, 10'000'000);
     r.readDuration("shutdown_timeout", &global->shutdown_timeout, Duration{0});
+    r.readDuration("stop_grace", &global->stop_grace, Duration{0});
     r.readString("user", &global->user);
     r.readString("group", &global->group);
     if (readNonEmptyString(r, "control_socket", &global->control_socket) &&
@@ -64,15 +70,10 @@ void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
 
 void ConfigReader::readLog(const toml::value& table, LogConfig* log) {
     TableReader r(table, "log", "[log]", diags_);
-    r.readEnum("level", &log->level,
-               {{"error", LogLevel::kError},
-                {"warn", LogLevel::kWarn},
-                {"info", LogLevel::kInfo},
-                {"debug", LogLevel::kDebug}});
+    r.readEnum("level", &log->level);
     readNonEmptyString(r, "error_log", &log->error_log);
     readNonEmptyString(r, "access_log", &log->access_log);
-    r.readEnum("access_log_format", &log->access_log_format,
-               {{"combined", AccessLogFormat::kCombined}, {"json", AccessLogFormat::kJson}});
+    r.readEnum("access_log_format", &log->access_log_format);
     r.reportUnknownKeys();
 }
 
@@ -84,6 +85,56 @@ void ConfigReader::readAdmin(const toml::value& table, AdminConfig* admin) {
         admin->listen = listen;
     }
     r.reportUnknownKeys();
+}
+
+void ConfigReader::readResolver(const toml::value& table, ResolverConfig* resolver) {
+    TableReader r(table, "resolver", "[resolver]", diags_);
+    if (const toml::value* list = r.find("nameservers")) {
+        if (!list->is_array()) {
+            r.error(*list, "nameservers",
+                    "expected an array of addresses like [\"10.0.0.2:53\"], got " +
+                        describeType(*list));
+        } else {
+            for (const toml::value& entry : list->as_array()) {
+                std::string why;
+                if (!entry.is_string()) {
+                    diags_->error(entry, "resolver.nameservers: expected an address string, got " +
+                                             describeType(entry));
+                } else if (auto address = parseNameserver(entry.as_string().str, &why)) {
+                    resolver->nameservers.push_back(std::move(*address));
+                } else {
+                    diags_->error(entry, "resolver.nameservers: " + why);
+                }
+            }
+        }
+    }
+    r.readDuration("timeout", &resolver->timeout, Duration{1});
+    r.readInteger("attempts", &resolver->attempts, 1, 10);
+    r.reportUnknownKeys();
+}
+
+std::optional<Address> ConfigReader::parseNameserver(const std::string& text, std::string* error) {
+    // An IP literal, with a port or not (53): a resolver cannot be found by name.
+    std::string with_port = text;
+    const size_t colons = static_cast<size_t>(std::count(text.begin(), text.end(), ':'));
+    if (!text.empty() && text.front() == '[') {
+        if (text.back() == ']') with_port += ":53";
+    } else if (colons > 1) {
+        with_port = "[" + text + "]:53";  // a bare IPv6 address
+    } else if (colons == 0) {
+        with_port += ":53";
+    }
+    std::optional<Address> address = parseAddress(with_port, error);
+    if (!address) {
+        *error = "invalid nameserver \"" + text + "\" (expected an IP address, with a port or not)";
+        return std::nullopt;
+    }
+    if (!AddressResolver(false).resolve(&*address, error)) {
+        *error = "nameserver \"" + text + "\" must be an IP address, not a hostname";
+        return std::nullopt;
+    }
+    address->text = text;
+    return address;
 }
 
 const toml::value* ConfigReader::readName(TableReader& reader, const char* key, std::string* out) {
@@ -129,14 +180,13 @@ bool ConfigReader::readNonEmptyString(TableReader& reader, const char* key, std:
 
 void ConfigReader::claimBind(const Address& address, const toml::value& at, const std::string& what,
                              const std::string& owner) {
-    for (const Bind& bind : binds_) {
-        if (sameSocketAddress(bind.address, address)) {
-            diags_->error(at, what + ": " + address.text + " is already used by " + bind.owner +
-                                  " (line " + std::to_string(bind.at.line) + ")");
-            return;
-        }
+    const auto [it, added] = binds_.emplace(socketKey(address), Bind{owner, Location{}});
+    if (!added) {
+        diags_->error(at, what + ": " + address.text + " is already used by " + it->second.owner +
+                              " (line " + std::to_string(it->second.at.line) + ")");
+        return;
     }
-    binds_.push_back(Bind{address, owner, locationOf(at)});
+    it->second.at = diags_->locate(at);
 }
 
 void ConfigReader::checkPoolRef(const toml::value& at, const std::string& key_path,

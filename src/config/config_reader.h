@@ -4,6 +4,7 @@
 // problem. Loader-internal; config_loader.cc is the public entry point.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <toml.hpp>
 #include <vector>
@@ -17,7 +18,9 @@ namespace sluice::config {
 
 class ConfigReader {
   public:
-    explicit ConfigReader(Diagnostics* diags) : diags_(diags) {}
+    // resolve_hostnames: see LoadOptions (config_loader.h).
+    ConfigReader(Diagnostics* diags, bool resolve_hostnames)
+        : diags_(diags), resolver_(resolve_hostnames) {}
 
     // `root` must be the document's root table. Addresses are resolved here.
     void read(const toml::value& root, Config* config);
@@ -27,6 +30,9 @@ class ConfigReader {
     void readGlobal(const toml::value& table, GlobalConfig* global);
     void readLog(const toml::value& table, LogConfig* log);
     void readAdmin(const toml::value& table, AdminConfig* admin);
+    void readResolver(const toml::value& table, ResolverConfig* resolver);
+    // "10.0.0.2", "10.0.0.2:53", "[::1]:5353", "::1": an IP literal; port 53 when omitted.
+    static std::optional<Address> parseNameserver(const std::string& text, std::string* error);
     // A [A-Za-z0-9_.-]{1,64} name; returns the value when present and valid.
     const toml::value* readName(TableReader& reader, const char* key, std::string* out);
     // Parses and resolves; an empty string is "no address" when allow_empty.
@@ -42,15 +48,21 @@ class ConfigReader {
     void readListener(const toml::value& table, ListenerConfig* listener);
     void readListenerTls(const toml::value& table, ListenerConfig* listener);
     void readRoute(const toml::value& table, RouteConfig* route);
+    void readRateLimit(const toml::value& table, RateLimitConfig* limit);
+    // Keys that only make sense for http listeners, or with or without TLS.
+    void checkHttpOnlyKeys(TableReader& r, const ListenerConfig& listener, bool mode_known,
+                           const std::string& who);
+    // trusted_proxies: an array of networks.
+    void readNetworks(TableReader& reader, const char* key, std::vector<Network>* out);
 
     // pool_reader.cc
     void readPool(const toml::value& table, PoolConfig* pool);
     void readHealthCheck(const toml::value& table, HealthCheckConfig* check);
     void readPassiveHealth(const toml::value& table, PassiveHealthConfig* passive);
     void readServer(const toml::value& table, ServerConfig* server);
+    void readDiscovery(const toml::value& table, DiscoveryConfig* discovery);
 
     struct Bind {
-        Address address;
         std::string owner;
         Location at;
     };
@@ -59,7 +71,7 @@ class ConfigReader {
     AddressResolver resolver_;
     std::map<std::string, Location> pool_names_;
     std::map<std::string, Location> listener_names_;
-    std::vector<Bind> binds_;
+    std::map<std::string, Bind> binds_;  // by socketKey() of the address
 };
 
 }  // namespace sluice::config

@@ -1,22 +1,23 @@
 #include "config/control_socket_lookup.h"
 
 #include <exception>
-#include <fstream>
 #include <sstream>
 #include <toml.hpp>
 
+#include "config/text_limits.h"
 #include "config/toml_document.h"
 
 namespace sluice::config {
 
 std::string controlSocketFromFile(const std::string& path) {
     // Read first: toml11 sizes its buffer with tellg(), which is -1 for a directory.
-    std::ifstream file(path, std::ios::binary);
-    std::ostringstream text;
-    if (file) text << file.rdbuf();
-    if (!file || file.bad()) return "";
+    std::string text;
+    if (!readConfigText(path, &text)) return "";
+    // A file toml11 cannot survive (deep nesting) must not take sluicectl down either.
+    Diagnostics ignored;
+    if (!checkTextLimits(text, &ignored)) return "";
     try {
-        std::istringstream in(text.str());
+        std::istringstream in(text);
         const toml::value root = parseTomlDocument(in, path);
         if (!root.is_table()) return "";
         const auto& table = root.as_table();

@@ -5,21 +5,23 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <toml.hpp>
 #include <vector>
 
+#include "config/source_index.h"
+
 namespace sluice::config {
-
-// 1-based, as toml11 reports them.
-struct Location {
-    uint32_t line = 1;
-    uint32_t column = 1;
-};
-
-Location locationOf(const toml::value& value);
 
 class Diagnostics {
   public:
+    // Where `value` is in the parsed text (see SourceIndex: cheap, for every value).
+    Location locate(const toml::value& value) { return index_.locate(value); }
+    // The line `value` starts on and its column there (0-based): SourceIndex::lineOf.
+    std::string_view lineOf(const toml::value& value, size_t* column) {
+        return index_.lineOf(value, column);
+    }
+
     void error(Location at, std::string message);
     // Also remembers `value` as invalid, so later checks (the feature gate) skip it.
     void error(const toml::value& value, std::string message);
@@ -35,10 +37,12 @@ class Diagnostics {
     };
     std::vector<Entry> entries_;
     std::set<const toml::value*> bad_;
+    SourceIndex index_;
 };
 
-// A toml11 parse failure as one diagnostic, at the position toml11 underlines in its
-// (multi-line) what(), with a one-line message.
-void addSyntaxError(const toml::exception& e, Diagnostics* diags);
+// A toml11 parse failure of `text` as one diagnostic, at the position toml11 underlines in its
+// (multi-line) what(), with a one-line message. A position past the end of `text` (toml11
+// parses a file that lacks a final newline with one added) is reported at its end.
+void addSyntaxError(const toml::exception& e, std::string_view text, Diagnostics* diags);
 
 }  // namespace sluice::config

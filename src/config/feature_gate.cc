@@ -6,12 +6,27 @@
 #include <vector>
 
 #include "config/config_loader.h"
+#include "config/units.h"
 
 namespace sluice::config {
 namespace {
 
 bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
 bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
+bool written(const toml::value&) { return true; }
+bool positive(const toml::value& v) { return v.is_integer() && v.as_integer() > 0; }
+bool nonEmptyArray(const toml::value& v) { return v.is_array() && !v.as_array().empty(); }
+bool nonZeroDuration(const toml::value& v) {
+    std::string ignored;
+    const auto duration = v.is_string() ? parseDuration(v.as_string().str, &ignored) : std::nullopt;
+    return duration && duration->count() > 0;
+}
+bool offersH2(const toml::value& v) {
+    return v.is_array() &&
+           std::any_of(v.as_array().begin(), v.as_array().end(), [](const toml::value& p) {
+               return p.is_string() && p.as_string().str == "h2";
+           });
+}
 
 struct GatedFeature {
     const char* key;  // dotted path as in config.md; arrays of tables are walked through
@@ -22,19 +37,38 @@ struct GatedFeature {
 // ---------------------------------------------------------------------------------------------
 // FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
-// clang-format off
 constexpr GatedFeature kGatedFeatures[] = {
-    {"listener.accept_proxy_protocol", isTrue,        "accepting the PROXY protocol"},
-    {"admin.listen",                   nonEmpty,      "the admin endpoint"},
-    {"pool.send_proxy_protocol",       nonEmpty,      "sending the PROXY protocol"},
+    {"global.stop_grace", nonZeroDuration, "a stop grace period"},
+    {"admin.listen", nonEmpty, "the admin endpoint"},
+    {"resolver", written, "DNS resolver configuration"},
+    {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
+    {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
+    {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
+    {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
+    {"listener.http2", isTrue, "HTTP/2"},
+    {"listener.h2c", isTrue, "HTTP/2 without TLS (h2c)"},
+    {"listener.http2_max_concurrent_streams", written, "HTTP/2"},
+    {"listener.http2_initial_window", written, "HTTP/2"},
+    {"listener.tls.alpn", offersH2, "HTTP/2"},
+    {"listener.rate_limit", nonEmptyArray, "rate limiting"},
+    {"pool.slow_start", nonZeroDuration, "slow start"},
+    {"pool.send_proxy_protocol", nonEmpty, "sending the PROXY protocol"},
+    {"pool.discovery", written, "DNS service discovery"},
 };
-// clang-format on
 // ---------------------------------------------------------------------------------------------
 
 std::string valueText(const toml::value& v) {
     if (v.is_string()) return "\"" + v.as_string().str + "\"";
     if (v.is_boolean()) return v.as_boolean() ? "true" : "false";
     if (v.is_integer()) return std::to_string(v.as_integer());
+    if (v.is_array()) {  // ["h2", "http/1.1"]; the first few elements
+        std::string text = "[";
+        const auto& items = v.as_array();
+        for (size_t i = 0; i < items.size() && i < 3; ++i) {
+            text += (i == 0 ? "" : ", ") + valueText(items[i]);
+        }
+        return text + (items.size() > 3 ? ", ...]" : "]");
+    }
     return "...";
 }
 
@@ -48,17 +82,18 @@ std::string featureText(const GatedFeature& gate, const std::string& value) {
 void report(const GatedFeature& gate, const toml::value& leaf, Diagnostics* diags) {
     const std::string path = gate.key;
     if (diags->isBad(leaf)) return;
-    if (leaf.is_array()) {  // array of tables, e.g. [[listener.route]]: once, at the first
-        if (leaf.as_array().empty() || !gate.in_use(leaf)) return;
+    if (leaf.is_array() && !leaf.as_array().empty() && leaf.as_array().front().is_table()) {
+        // An array of tables, e.g. [[listener.rate_limit]]: once, at the first.
+        if (!gate.in_use(leaf)) return;
         diags->error(
-            locationOf(leaf.as_array().front()),
+            diags->locate(leaf.as_array().front()),
             "[[" + path + "]]: " + featureText(gate, "") + " is not available in this build yet");
         return;
     }
     if (!gate.in_use(leaf)) return;
     const std::string label = leaf.is_table() ? "[" + path + "]" : path + " = " + valueText(leaf);
-    diags->error(locationOf(leaf), label + ": " + featureText(gate, valueText(leaf)) +
-                                       " is not available in this build yet");
+    diags->error(diags->locate(leaf), label + ": " + featureText(gate, valueText(leaf)) +
+                                          " is not available in this build yet");
 }
 
 void walk(const GatedFeature& gate, const toml::value& node, const std::vector<std::string>& parts,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 #include "config/config_reader.h"
 #include "config/units.h"
@@ -30,7 +31,7 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
     }();
 
     if (const toml::value* name = readName(r, "name", &listener->name)) {
-        const auto [it, added] = listener_names_.emplace(listener->name, locationOf(*name));
+        const auto [it, added] = listener_names_.emplace(listener->name, diags_->locate(*name));
         if (!added) {
             r.error(*name, "name",
                     "duplicate listener \"" + listener->name + "\" (first defined at line " +
@@ -44,9 +45,7 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
     } else if (r.find("bind") == nullptr) {
         r.missing("bind");
     }
-    const bool mode_known = r.find("mode") == nullptr || r.readEnum("mode", &listener->mode,
-                                                                    {{"http", ListenerMode::kHttp},
-                                                                     {"tcp", ListenerMode::kTcp}});
+    const bool mode_known = r.find("mode") == nullptr || r.readEnum("mode", &listener->mode);
     if (const toml::value* pool = r.findString("pool")) {
         listener->pool = pool->as_string().str;
         if (!listener->pool.empty()) checkPoolRef(*pool, "listener.pool", listener->pool);
@@ -67,7 +66,21 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
         }
     }
     r.readBool("accept_proxy_protocol", &listener->accept_proxy_protocol);
+    readNetworks(r, "trusted_proxies", &listener->trusted_proxies);
+    r.readInteger("max_connections_per_ip", &listener->max_connections_per_ip, 0, 10'000'000);
+    r.readBool("freebind", &listener->freebind);
+    r.readBool("http2", &listener->http2);
+    r.readBool("h2c", &listener->h2c);
+    r.readInteger("http2_max_concurrent_streams", &listener->http2_max_concurrent_streams, 1,
+                  INT32_MAX);
+    r.readSize("http2_initial_window", &listener->http2_initial_window, 1, INT32_MAX);
     if (const toml::value* tls = r.findTable("tls")) readListenerTls(*tls, listener);
+    if (const toml::value* limits = r.findArrayOfTables("rate_limit")) {
+        for (const toml::value& limit : limits->as_array()) {
+            readRateLimit(limit, &listener->rate_limits.emplace_back());
+        }
+    }
+    checkHttpOnlyKeys(r, *listener, mode_known, who);
 
     bool catch_all = false;
     const toml::value* routes = r.findArrayOfTables("route");
@@ -102,6 +115,83 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
     r.reportUnknownKeys();
 }
 
+void ConfigReader::checkHttpOnlyKeys(TableReader& r, const ListenerConfig& listener,
+                                     bool mode_known, const std::string& who) {
+    const bool tcp = mode_known && listener.mode == ListenerMode::kTcp;
+    const toml::value* trusted = r.find("trusted_proxies");
+    if (tcp && trusted != nullptr && !listener.trusted_proxies.empty()) {
+        r.error(*trusted, "trusted_proxies",
+                "needs mode = \"http\" (tcp listeners read no headers)");
+    }
+    const toml::value* limits = r.find("rate_limit");
+    if (tcp && limits != nullptr && limits->is_array() && !limits->as_array().empty()) {
+        diags_->error(limits->as_array().front(),
+                      who + ": [[listener.rate_limit]] needs mode = \"http\" (it limits requests)");
+    }
+    if (const toml::value* h2c = r.find("h2c"); h2c != nullptr && listener.h2c) {
+        if (tcp) {
+            r.error(*h2c, "h2c", "needs mode = \"http\"");
+        } else if (listener.tls) {
+            r.error(*h2c, "h2c",
+                    "is HTTP/2 without TLS; with [listener.tls], HTTP/2 is offered by ALPN "
+                    "(http2 = true)");
+        }
+    }
+    // "h2" is offered only while http2 = true (config.md).
+    if (const toml::value* tls = r.find("tls"); tls != nullptr && listener.tls && !listener.http2) {
+        const auto& alpn = listener.tls->alpn;
+        if (std::find(alpn.begin(), alpn.end(), "h2") != alpn.end()) {
+            diags_->error(tls->as_table().at("alpn"),
+                          "listener.tls.alpn: \"h2\" needs the listener's http2 = true");
+        }
+    }
+}
+
+void ConfigReader::readNetworks(TableReader& reader, const char* key, std::vector<Network>* out) {
+    const toml::value* list = reader.find(key);
+    if (list == nullptr) return;
+    if (!list->is_array()) {
+        reader.error(
+            *list, key,
+            "expected an array of networks like [\"10.0.0.0/8\"], got " + describeType(*list));
+        return;
+    }
+    for (const toml::value& entry : list->as_array()) {
+        std::string why;
+        if (!entry.is_string()) {
+            diags_->error(entry, reader.path(key) + ": expected a network string, got " +
+                                     describeType(entry));
+        } else if (auto network = parseNetwork(entry.as_string().str, &why)) {
+            out->push_back(std::move(*network));
+        } else {
+            diags_->error(entry, reader.path(key) + ": " + why);
+        }
+    }
+}
+
+void ConfigReader::readRateLimit(const toml::value& table, RateLimitConfig* limit) {
+    TableReader r(table, "listener.rate_limit", "[[listener.rate_limit]]", diags_);
+    if (const toml::value* key = r.findString("key")) {
+        std::string why;
+        if (!parseRateLimitKey(key->as_string().str, limit, &why)) r.error(*key, "key", why);
+    }
+    if (!r.readInteger("rate", &limit->rate, 1, 1'000'000'000) && r.find("rate") == nullptr) {
+        r.missing("rate");
+    }
+    r.readDuration("per", &limit->per, Duration{1});
+    r.readInteger("burst", &limit->burst, 0, 1'000'000'000);
+    if (const toml::value* prefix = r.findString("path_prefix")) {
+        const std::string& text = prefix->as_string().str;
+        if (!text.empty() && text.front() != '/') {
+            r.error(*prefix, "path_prefix", "must start with '/'");
+        } else {
+            limit->path_prefix = text;
+        }
+    }
+    r.readInteger("max_keys", &limit->max_keys, 1, 100'000'000);
+    r.reportUnknownKeys();
+}
+
 void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* listener) {
     TableReader r(table, "listener.tls", "[listener.tls]", diags_);
     ListenerTlsConfig& tls = listener->tls.emplace();
@@ -113,7 +203,7 @@ void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* lis
             TableReader c(entry, "listener.tls.certificates", "a listener.tls.certificates entry",
                           diags_);
             TlsCertificate& cert = tls.certificates.emplace_back();
-            const Location at = locationOf(entry);
+            const Location at = diags_->locate(entry);
             cert.pos = {at.line, at.column};
             if (!readNonEmptyString(c, "cert", &cert.cert) && c.find("cert") == nullptr) {
                 c.missing("cert");
@@ -126,8 +216,7 @@ void ConfigReader::readListenerTls(const toml::value& table, ListenerConfig* lis
     } else if (r.find("certificates") == nullptr) {
         r.missing("certificates");
     }
-    r.readEnum("min_version", &tls.min_version,
-               {{"1.2", TlsVersion::kTls12}, {"1.3", TlsVersion::kTls13}});
+    r.readEnum("min_version", &tls.min_version);
     if (const toml::value* alpn = r.find("alpn")) {
         const bool strings =
             alpn->is_array() &&

@@ -13,23 +13,41 @@ bool isKeyChar(char c) {
 
 // Where `key` is written: toml11 keeps positions of values only, so look for the key text on
 // the value's line: the last match before the value, else (a [table] header, whose position is
-// the header's start) the first match on the line.
-Location keyLocation(std::string_view key, const toml::value& value) {
-    const toml::source_location loc = value.location();
-    Location at = locationOf(value);
-    const std::string& line = loc.line_str();
-    const size_t value_start = std::min<size_t>(line.size(), loc.column() - 1);
-    size_t before = std::string::npos;
-    size_t first = std::string::npos;
-    for (size_t hit = line.find(key); hit != std::string::npos; hit = line.find(key, hit + 1)) {
+// the header's start) the first match after it. Both searches start at the value and stop at
+// the first match, which is next to it: an error costs no more than its neighbourhood of a
+// long line.
+Location keyLocation(std::string_view key, const toml::value& value, Diagnostics& diags) {
+    Location at = diags.locate(value);
+    size_t value_start = 0;
+    const std::string_view line = diags.lineOf(value, &value_start);
+    if (key.empty() || key.size() > line.size()) return at;
+    value_start = std::min(value_start, line.size());
+    const auto isWord = [&](size_t hit) {
         const bool starts = hit == 0 || !isKeyChar(line[hit - 1]);
         const bool ends = hit + key.size() == line.size() || !isKeyChar(line[hit + key.size()]);
-        if (!starts || !ends) continue;
-        if (first == std::string::npos) first = hit;
-        if (hit + key.size() <= value_start) before = hit;
+        return starts && ends;
+    };
+    size_t pos = std::string_view::npos;
+    if (value_start >= key.size()) {
+        for (size_t hit = line.rfind(key, value_start - key.size()); hit != std::string_view::npos;
+             hit = hit == 0 ? std::string_view::npos : line.rfind(key, hit - 1)) {
+            if (isWord(hit)) {
+                pos = hit;
+                break;
+            }
+        }
     }
-    const size_t pos = before != std::string::npos ? before : first;
-    if (pos != std::string::npos) at.column = static_cast<uint32_t>(pos) + 1;
+    if (pos == std::string_view::npos) {
+        const size_t from = value_start >= key.size() ? value_start - key.size() + 1 : 0;
+        for (size_t hit = line.find(key, from); hit != std::string_view::npos;
+             hit = line.find(key, hit + 1)) {
+            if (isWord(hit)) {
+                pos = hit;
+                break;
+            }
+        }
+    }
+    if (pos != std::string_view::npos) at.column = static_cast<uint32_t>(pos) + 1;
     return at;
 }
 
@@ -243,7 +261,7 @@ void TableReader::reportUnknownKeys() {
                                               : "unknown key " + quote(key) + " in " + header_;
         const std::string hint = closestMatch(key, known_);
         if (!hint.empty()) message += "; did you mean " + quote(hint) + "?";
-        diags_->error(keyLocation(key, value), message);
+        diags_->error(keyLocation(key, value, *diags_), message);
     }
 }
 

@@ -40,6 +40,17 @@ class TableReader {
         *out = static_cast<T>(value);
         return true;
     }
+    // One of the names in E's name table (base/enum_names.h), listed in table order.
+    template <typename E>
+    bool readEnum(std::string_view key, E* out) {
+        std::vector<std::string> names;
+        for (const auto& entry : namesOf(E{})) names.emplace_back(entry.name);
+        const int index = readChoice(key, names);
+        if (index < 0) return false;
+        *out = namesOf(E{})[index].value;
+        return true;
+    }
+    // For an enum without a name table; prefer giving it one.
     template <typename E>
     bool readEnum(std::string_view key, E* out,
                   std::initializer_list<std::pair<const char*, E>> choices) {
@@ -68,7 +79,7 @@ class TableReader {
     std::string path(std::string_view key) const;
 
     const toml::value& table() const { return table_; }
-    Location location() const { return locationOf(table_); }
+    Location location() const { return diags_->locate(table_); }
     Diagnostics& diags() { return *diags_; }
 
   private:

@@ -1,5 +1,7 @@
 #include "config/units.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
@@ -163,6 +165,88 @@ std::optional<HashKey> parseHashKey(std::string_view text, std::string* error) {
         }
     }
     return fail();
+}
+
+std::optional<Network> parseNetwork(std::string_view text, std::string* error) {
+    const auto fail = [&](const std::string& why) {
+        *error = "invalid network \"" + std::string(text) + "\": " + why;
+        return std::nullopt;
+    };
+    Network network;
+    network.text = std::string(text);
+    const size_t slash = text.find('/');
+    const std::string host(text.substr(0, slash));
+    if (inet_pton(AF_INET, host.c_str(), network.address.data()) == 1) {
+        network.family = AF_INET;
+        network.prefix_length = 32;
+    } else if (inet_pton(AF_INET6, host.c_str(), network.address.data()) == 1) {
+        network.family = AF_INET6;
+        network.prefix_length = 128;
+    } else {
+        return fail(
+            "expected an IP address with an optional /prefix, e.g. \"10.0.0.0/8\" or "
+            "\"2001:db8::/32\"");
+    }
+    if (slash != std::string_view::npos) {
+        const std::string_view length = text.substr(slash + 1);
+        const unsigned max = network.prefix_length;
+        const auto value =
+            allDigits(length) && length.size() <= 3 ? toUnsigned(length) : std::nullopt;
+        if (!value || *value > max) {
+            return fail("the prefix length must be 0.." + std::to_string(max));
+        }
+        network.prefix_length = static_cast<unsigned>(*value);
+    }
+    // Bits past the prefix: "10.0.0.1/8" is most likely a typo for one of two things.
+    const size_t bytes = network.family == AF_INET ? 4 : 16;
+    for (size_t bit = network.prefix_length; bit < bytes * 8; ++bit) {
+        if (network.address[bit / 8] & (0x80 >> (bit % 8))) {
+            Network masked = network;
+            for (size_t b = network.prefix_length; b < bytes * 8; ++b) {
+                masked.address[b / 8] &= static_cast<uint8_t>(~(0x80 >> (b % 8)));
+            }
+            char buffer[INET6_ADDRSTRLEN] = {};
+            inet_ntop(network.family, masked.address.data(), buffer, sizeof buffer);
+            return fail("has bits set after the /" + std::to_string(network.prefix_length) +
+                        " prefix; the network is \"" + buffer + "/" +
+                        std::to_string(network.prefix_length) + "\"");
+        }
+    }
+    return network;
+}
+
+bool parseRateLimitKey(std::string_view text, RateLimitConfig* limit, std::string* error) {
+    if (text == "client_ip") {
+        limit->key = RateLimitKeyKind::kClientIp;
+        limit->header.clear();
+        return true;
+    }
+    constexpr std::string_view kHeader = "header:";
+    if (text.substr(0, kHeader.size()) == kHeader && isToken(text.substr(kHeader.size()))) {
+        limit->key = RateLimitKeyKind::kHeader;
+        limit->header = std::string(text.substr(kHeader.size()));
+        return true;
+    }
+    *error = "invalid key \"" + std::string(text) + "\"; expected \"client_ip\" or \"header:NAME\"";
+    return false;
+}
+
+bool isDnsName(std::string_view name) {
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    if (name.empty() || name.size() > 253) return false;
+    size_t start = 0;
+    while (start <= name.size()) {
+        size_t dot = name.find('.', start);
+        if (dot == std::string_view::npos) dot = name.size();
+        const std::string_view label = name.substr(start, dot - start);
+        if (label.empty() || label.size() > 63) return false;
+        for (const char c : label) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+        }
+        if (label.front() == '-' || label.back() == '-') return false;
+        start = dot + 1;
+    }
+    return true;
 }
 
 size_t levenshtein(std::string_view a, std::string_view b) {

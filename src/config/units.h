@@ -40,6 +40,18 @@ std::optional<std::vector<std::pair<int, int>>> parseStatusRanges(std::string_vi
 // "client_ip" | "uri" | "header:NAME" | "cookie:NAME" (NAME a token).
 std::optional<HashKey> parseHashKey(std::string_view text, std::string* error);
 
+// "10.0.0.0/8", "192.0.2.7" (/32), "2001:db8::/32", "::1" (/128): an IP literal and an
+// optional prefix length within its family's range, with no bit set past the prefix.
+std::optional<Network> parseNetwork(std::string_view text, std::string* error);
+
+// A [[listener.rate_limit]] key: "client_ip" | "header:NAME" (NAME a token).
+// Returns false and sets *error on failure.
+bool parseRateLimitKey(std::string_view text, RateLimitConfig* limit, std::string* error);
+
+// A DNS name: dot-separated labels of 1..63 letters, digits, '-' or '_' (SRV labels), 253
+// characters at most, one trailing dot allowed ("app.internal", "_http._tcp.app.internal.").
+bool isDnsName(std::string_view name);
+
 // Edit distance, for "did you mean" hints.
 size_t levenshtein(std::string_view a, std::string_view b);
 

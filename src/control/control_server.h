@@ -50,7 +50,8 @@ class CommandHandler {
     virtual ~CommandHandler() = default;
     // `args` are the whitespace-separated tokens without a trailing "--json" (never empty);
     // returns the full reply text (the server appends "\n" if missing). A reply beginning with
-    // "error: " is an error. Runs on the loop thread; may take a while (reload). May call
+    // "error: " (with --json: an object with an "error" member) is an error. Runs on the loop
+    // thread; may take a while (reload). May call
     // ControlServer::close() (the reply to this command is still delivered) but must not destroy
     // the ControlServer. An exception escaping it is logged and answered with
     // "error: internal error: WHAT".

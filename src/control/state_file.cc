@@ -7,10 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <set>
 #include <utility>
 
-#include "control/json.h"
+#include "base/json.h"
+#include "control/json_reader.h"
 #include "control/paths.h"
 
 namespace sluice::control {
@@ -31,16 +33,37 @@ bool writeAll(int fd, std::string_view data) {
     return true;
 }
 
-bool isValidState(std::string_view s) { return s == "ready" || s == "drain" || s == "maint"; }
+// A JSON number without a fractional part that fits in int64_t (5 and 5.0 alike).
+std::optional<int64_t> integerOf(const Json& v) {
+    if (v.is_number_integer()) {
+        if (v.is_number_unsigned() &&
+            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+            return std::nullopt;
+        }
+        return v.get<int64_t>();
+    }
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (d >= -9.2e18 && d <= 9.2e18 && d == static_cast<double>(static_cast<int64_t>(d))) {
+            return static_cast<int64_t>(d);
+        }
+    }
+    return std::nullopt;
+}
+
+const Json* member(const Json& object, const char* key) {
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &*it;
+}
 
 // Checks one server entry; `where` is "servers[N]".
-bool readServer(const JsonValue& entry, const std::string& where, ServerOverride* out,
+bool readServer(const Json& entry, const std::string& where, ServerOverride* out,
                 std::string* why) {
-    if (!entry.isObject()) {
-        *why = where + ": expected an object, got " + JsonValue::typeName(entry.type());
+    if (!entry.is_object()) {
+        *why = where + ": expected an object, got " + entry.type_name();
         return false;
     }
-    for (const auto& [key, value] : entry.asObject()) {
+    for (const auto& [key, value] : entry.items()) {
         (void)value;
         if (key != "pool" && key != "name" && key != "state" && key != "weight" && key != "added" &&
             key != "address" && key != "backup") {
@@ -49,16 +72,16 @@ bool readServer(const JsonValue& entry, const std::string& where, ServerOverride
         }
     }
     const auto requireString = [&](const char* key, std::string* dst, const std::string& prefix) {
-        const JsonValue* v = entry.find(key);
+        const Json* v = member(entry, key);
         if (v == nullptr) {
             *why = prefix + ": missing \"" + key + "\"";
             return false;
         }
-        if (!v->isString() || v->asString().empty()) {
+        if (!v->is_string() || v->get_ref<const std::string&>().empty()) {
             *why = prefix + ": \"" + key + "\" must be a non-empty string";
             return false;
         }
-        *dst = v->asString();
+        *dst = v->get<std::string>();
         return true;
     };
     if (!requireString("pool", &out->pool, where) || !requireString("name", &out->name, where)) {
@@ -66,30 +89,33 @@ bool readServer(const JsonValue& entry, const std::string& where, ServerOverride
     }
     const std::string label = where + " (" + out->pool + "/" + out->name + ")";
 
-    if (const JsonValue* v = entry.find("state"); v != nullptr && !v->isNull()) {
-        if (!v->isString() || !isValidState(v->asString())) {
+    if (const Json* v = member(entry, "state"); v != nullptr && !v->is_null()) {
+        const auto state = v->is_string()
+                               ? parseName<upstream::AdminState>(v->get_ref<const std::string&>())
+                               : std::nullopt;
+        if (!state) {
             *why = label + ": \"state\" must be \"ready\", \"drain\" or \"maint\"";
             return false;
         }
-        out->state = v->asString();
+        out->state = *state;
     }
-    if (const JsonValue* v = entry.find("weight"); v != nullptr && !v->isNull()) {
-        if (!v->isInteger() || v->asInteger() < 0 ||
-            v->asInteger() > std::numeric_limits<unsigned>::max()) {
+    if (const Json* v = member(entry, "weight"); v != nullptr && !v->is_null()) {
+        const auto weight = integerOf(*v);
+        if (!weight || *weight < 0 || *weight > std::numeric_limits<unsigned>::max()) {
             *why = label + ": \"weight\" must be a non-negative integer";
             return false;
         }
-        out->weight = static_cast<unsigned>(v->asInteger());
+        out->weight = static_cast<unsigned>(*weight);
     }
-    if (const JsonValue* v = entry.find("added")) {
-        if (!v->isBool()) {
+    if (const Json* v = member(entry, "added")) {
+        if (!v->is_boolean()) {
             *why = label + ": \"added\" must be true or false";
             return false;
         }
-        out->added = v->asBool();
+        out->added = v->get<bool>();
     }
-    const JsonValue* address = entry.find("address");
-    const JsonValue* backup = entry.find("backup");
+    const Json* address = member(entry, "address");
+    const Json* backup = member(entry, "backup");
     if (!out->added) {
         if (address != nullptr || backup != nullptr) {
             *why = label + ": \"" + (address != nullptr ? "address" : "backup") +
@@ -100,28 +126,31 @@ bool readServer(const JsonValue& entry, const std::string& where, ServerOverride
     }
     if (!requireString("address", &out->address, label)) return false;
     if (backup != nullptr) {
-        if (!backup->isBool()) {
+        if (!backup->is_boolean()) {
             *why = label + ": \"backup\" must be true or false";
             return false;
         }
-        out->backup = backup->asBool();
+        out->backup = backup->get<bool>();
     }
     return true;
 }
 
 std::string formatServer(const ServerOverride& s) {
-    JsonWriter w;
-    w.beginObject().field("pool", s.pool).field("name", s.name);
-    if (s.state) w.field("state", *s.state);
-    if (s.weight) w.field("weight", *s.weight);
-    if (s.added) w.field("added", true).field("address", s.address).field("backup", s.backup);
-    w.endObject();
-    return w.take();
+    Json entry = {{"pool", s.pool}, {"name", s.name}};
+    if (s.state) entry["state"] = nameOf(*s.state);
+    if (s.weight) entry["weight"] = *s.weight;
+    if (s.added) {
+        entry["added"] = true;
+        entry["address"] = s.address;
+        entry["backup"] = s.backup;
+    }
+    return toJsonText(entry);
 }
 
 }  // namespace
 
 std::string formatStateFile(const RuntimeState& state) {
+    // Laid out by hand around compact entries: one server per line, easy to read and to diff.
     std::string out = "{\"version\":" + std::to_string(kStateFileVersion) + ",\"servers\":[";
     for (size_t i = 0; i < state.servers.size(); ++i) {
         out += i == 0 ? "\n  " : ",\n  ";
@@ -135,7 +164,7 @@ bool parseStateFile(std::string_view text, const std::string& path, RuntimeState
                     std::string* error) {
     state->servers.clear();
     JsonError json_error;
-    const std::optional<JsonValue> root = parseJson(text, &json_error);
+    const std::optional<Json> root = parseJson(text, &json_error);
     if (!root) {
         *error = path + ":" + json_error.format();
         return false;
@@ -145,30 +174,29 @@ bool parseStateFile(std::string_view text, const std::string& path, RuntimeState
         state->servers.clear();
         return false;
     };
-    if (!root->isObject()) {
+    if (!root->is_object()) {
         return failWith(std::string("expected a JSON object at the top level, got ") +
-                        JsonValue::typeName(root->type()));
+                        root->type_name());
     }
-    for (const auto& [key, value] : root->asObject()) {
+    for (const auto& [key, value] : root->items()) {
         (void)value;
         if (key != "version" && key != "servers") return failWith("unknown key \"" + key + "\"");
     }
-    const JsonValue* version = root->find("version");
+    const Json* version = member(*root, "version");
     if (version == nullptr) return failWith("missing \"version\"");
-    if (!version->isInteger() || version->asInteger() != kStateFileVersion) {
-        return failWith("unsupported version " + toJson(*version) + " (expected " +
+    if (integerOf(*version) != kStateFileVersion) {
+        return failWith("unsupported version " + toJsonText(*version) + " (expected " +
                         std::to_string(kStateFileVersion) + ")");
     }
-    const JsonValue* servers = root->find("servers");
+    const Json* servers = member(*root, "servers");
     if (servers == nullptr) return true;
-    if (!servers->isArray()) return failWith("\"servers\" must be an array");
+    if (!servers->is_array()) return failWith("\"servers\" must be an array");
     std::set<std::pair<std::string, std::string>> seen;
-    const JsonValue::Array& entries = servers->asArray();
-    for (size_t i = 0; i < entries.size(); ++i) {
+    for (size_t i = 0; i < servers->size(); ++i) {
         const std::string where = "servers[" + std::to_string(i) + "]";
         ServerOverride server;
         std::string why;
-        if (!readServer(entries[i], where, &server, &why)) return failWith(why);
+        if (!readServer((*servers)[i], where, &server, &why)) return failWith(why);
         if (!seen.emplace(server.pool, server.name).second) {
             return failWith(where + ": duplicate entry for " + server.pool + "/" + server.name);
         }

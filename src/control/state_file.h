@@ -3,36 +3,19 @@
 //   {"version":1,"servers":[
 //     {"pool":"app","name":"app2","state":"drain","weight":5},
 //     {"pool":"app","name":"app9","added":true,"address":"127.0.0.1:8009","backup":false}]}
-// Main thread only; blocking file I/O (small file, written on each runtime change).
+// Main thread only; blocking file I/O (small file, written on each runtime change). The JSON is
+// read and written with nlohmann-json (control/json_reader.h, base/json.h).
 
-#include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "control/runtime_state.h"
 
 namespace sluice::control {
 
 inline constexpr int kStateFileVersion = 1;
 
-struct ServerOverride {
-    std::string pool;
-    std::string name;
-    std::optional<std::string> state;  // "ready" | "drain" | "maint"
-    std::optional<unsigned> weight;
-    // Runtime-added server (`add server`); address and backup only mean something when added.
-    bool added = false;
-    std::string address;
-    bool backup = false;
-
-    friend bool operator==(const ServerOverride&, const ServerOverride&) = default;
-};
-
-struct RuntimeState {
-    std::vector<ServerOverride> servers;
-
-    friend bool operator==(const RuntimeState&, const RuntimeState&) = default;
-};
-
+// Only RuntimeState::servers is persisted (deleted servers last for one run).
 // Writes atomically: a temporary file in the same directory, fsync, rename over `path`, fsync of
 // the directory. Readers see the old or the new file, never a partial one; on failure the old
 // file is untouched and the temporary file removed. The file keeps the permission bits of the

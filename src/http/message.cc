@@ -7,29 +7,27 @@ std::string_view RequestHead::host() const {
     return i == HeaderList::npos ? std::string_view() : headers.value(i);
 }
 
-void RequestHead::clear() {
-    // clear() keeps every buffer's capacity so a keep-alive connection does not allocate.
-    method.clear();
-    target.clear();
+void MessageHead::clearMessage() {
     version_major = 1;
     version_minor = 1;
     headers.clear();
     framing = BodyFraming::kNone;
     content_length = 0;
     keep_alive = true;
+}
+
+void RequestHead::clear() {
+    clearMessage();
+    method.clear();
+    target.clear();
     upgrade = false;
     expect_continue = false;
 }
 
 void ResponseHead::clear() {
+    clearMessage();
     status = 0;
     reason.clear();
-    version_major = 1;
-    version_minor = 1;
-    headers.clear();
-    framing = BodyFraming::kNone;
-    content_length = 0;
-    keep_alive = true;
 }
 
 }  // namespace sluice::http

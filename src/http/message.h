@@ -23,30 +23,34 @@ enum class BodyFraming {
     kUntilClose,     // responses only: body runs until the upstream closes
 };
 
-struct RequestHead {
-    std::string method;  // e.g. "GET" (llhttp's name for the method)
-    std::string target;  // request-target exactly as received
+// What request and response heads have in common.
+struct MessageHead {
     uint8_t version_major = 1;
     uint8_t version_minor = 1;
     HeaderList headers;  // as received, in order (hop-by-hop removal is the serializer's job)
     BodyFraming framing = BodyFraming::kNone;
-    uint64_t content_length = 0;    // valid when framing == kContentLength
-    bool keep_alive = true;         // client wants the connection kept (version + Connection)
+    uint64_t content_length = 0;  // valid when framing == kContentLength
+    bool keep_alive = true;       // request: the client wants the connection kept (version +
+                                  // Connection); response: the upstream connection may be reused
+
+  protected:
+    // Back to a fresh head, keeping every buffer's capacity (a keep-alive connection does not
+    // allocate).
+    void clearMessage();
+};
+
+struct RequestHead : MessageHead {
+    std::string method;             // e.g. "GET" (llhttp's name for the method)
+    std::string target;             // request-target exactly as received
     bool upgrade = false;           // Connection: upgrade + Upgrade present (e.g. websocket)
     bool expect_continue = false;   // Expect: 100-continue
     std::string_view host() const;  // Host header value ("" when absent)
     void clear();
 };
 
-struct ResponseHead {
+struct ResponseHead : MessageHead {
     int status = 0;
     std::string reason;
-    uint8_t version_major = 1;
-    uint8_t version_minor = 1;
-    HeaderList headers;
-    BodyFraming framing = BodyFraming::kNone;
-    uint64_t content_length = 0;
-    bool keep_alive = true;  // upstream connection may be reused after this response
     void clear();
 };
 

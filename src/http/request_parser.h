@@ -1,6 +1,6 @@
 #pragma once
-// Strict HTTP/1.1 request parser over llhttp (the only includer of llhttp.h besides
-// response_parser.cc). Per connection, not thread-safe. Never throws, never asserts on input.
+// Strict HTTP/1.1 request parser over llhttp (through http/message_parser.h, which it shares
+// with ResponseParser). Per connection, not thread-safe. Never throws, never asserts on input.
 //
 // Contract:
 // - feed() parses bytes and calls the handler: onRequestHead once the head is complete and has
@@ -15,7 +15,8 @@
 // - After an Upgrade request (head.upgrade) is complete, the parser stops: feed() returns
 //   kUpgraded; bytes after `consumed` belong to the tunnel.
 // - Any violation returns kError with the HTTP status to answer (400, 408 is the caller's, 413,
-//   414, 431, 501, 505) and a short reason; the connection must then be closed. No handler call is
+//   414, 431, 501, 505) and a short reason; the connection must then be closed. A head whose
+//   framing llhttp reads differently from the validator is one (400). No handler call is
 //   made for a request that fails validation of its head, nor for anything pipelined after it.
 //   Errors found in a chunked body (bad chunk line, 413 while streaming) necessarily come after
 //   onRequestHead/onRequestBody; onRequestComplete is then never called. Errors are sticky.
@@ -29,14 +30,10 @@
 // - Only `Upgrade: websocket` (GET, HTTP/1.1, Connection: upgrade) sets head.upgrade; other
 //   Upgrade values are ignored and the request is parsed as plain HTTP.
 
-#include <llhttp.h>
-
 #include <cstdint>
-#include <string>
 #include <string_view>
 
-#include "http/head_scanner.h"
-#include "http/message.h"
+#include "http/message_parser.h"
 
 namespace sluice::http {
 
@@ -46,8 +43,6 @@ struct RequestLimits {
     uint64_t max_body_bytes = 0;            // 0 = unlimited; else 413
 };
 
-enum class Action { kContinue, kPause };
-
 class RequestHandler {
   public:
     virtual ~RequestHandler() = default;
@@ -56,64 +51,26 @@ class RequestHandler {
     virtual void onRequestComplete() = 0;
 };
 
-struct FeedResult {
-    enum Kind { kOk, kPaused, kUpgraded, kError };
-    Kind kind = kOk;
-    size_t consumed = 0;      // bytes of the input used (all of it for kOk)
-    int status = 0;           // kError: HTTP status to answer
-    const char* reason = "";  // kError: static string for logs and the error body
-};
-
-class RequestParser {
+class RequestParser final : public MessageParser<RequestParser, RequestHead> {
   public:
     RequestParser(RequestHandler& handler, const RequestLimits& limits);
-    RequestParser(const RequestParser&) = delete;
-    RequestParser& operator=(const RequestParser&) = delete;
 
     [[nodiscard]] FeedResult feed(std::string_view bytes);
-    void resume();  // after kPaused
     // True while a request head has started arriving but is not complete (for 408 vs silent close).
     bool inHead() const;
     // True when no byte of a next request has been seen since the last complete one.
     bool idle() const;
-    const RequestHead& head() const { return head_; }
 
   private:
-    enum class Phase : uint8_t { kHead, kBody, kTrailers, kUpgraded, kFailed };
-    // Why llhttp_execute stopped early (set by the callbacks).
-    enum class Stop : uint8_t {
-        kNone,
-        kHeadPause,
-        kBodyPause,
-        kComplete,
-        kUpgrade,
-        kTrailers,
-        kError
-    };
-    // Runs llhttp over [data, data + len); returns the bytes it used. Sets error_/phase_ on error.
-    size_t execute(const char* data, size_t len);
-    FeedResult fail(int status, const char* reason);
-    void startHead();
-    int onError(int status, const char* reason);
+    friend class MessageParser<RequestParser, RequestHead>;
+    int headersComplete(llhttp_t* p);
+    int messageComplete(llhttp_t* p);
+    Action deliverBody(std::string_view decoded);
+    void failLlhttp(llhttp_errno_t err);
 
-    // llhttp glue lives in the .cc; these are the parser's state.
-    llhttp_t parser_;
-    llhttp_settings_t settings_;
     RequestHandler& handler_;
-    RequestLimits limits_;
-    RequestHead head_;
-    HeadScanner scanner_;
-    std::string line_;  // start of a line the scanner has not seen the end of (not yet in llhttp)
-    Phase phase_ = Phase::kHead;
-    Stop stop_ = Stop::kNone;
-    bool paused_ = false;
-    uint64_t body_bytes_ = 0;
-    uint64_t chunk_ext_bytes_ = 0;  // extension bytes of the current chunk
-    uint64_t ext_bytes_ = 0;        // extension bytes of the whole message
-    uint64_t framing_gap_ = 0;      // chunk framing bytes since the last body byte
-    const char* gap_mark_ = nullptr;
-    FeedResult error_;
-    friend struct RequestParserCallbacks;
 };
+
+extern template class MessageParser<RequestParser, RequestHead>;
 
 }  // namespace sluice::http

@@ -16,17 +16,15 @@
 //   expected response (setRequestMethod called) is an error too, EOF on an idle connection kOk.
 // - Framing rules are those of requests: CL with TE, repeated or malformed CL, TE other than a
 //   single `chunked`, TE on HTTP/1.0, bare CR/LF, obs-fold, versions other than 1.0/1.1, a head
-//   over max_header_bytes: all kError 502. HEAD, 1xx, 204 and 304 responses have no body.
+//   over max_header_bytes, framing llhttp reads differently: all kError 502. HEAD, 1xx, 204 and
+//   304 responses have no body.
 // - Pauses requested by the handler follow RequestParser's rules (ignored when the response
 //   completes without more input).
 
-#include <llhttp.h>
-
-#include <string>
+#include <cstdint>
 #include <string_view>
 
-#include "http/head_scanner.h"
-#include "http/message.h"
+#include "http/message_parser.h"
 #include "http/request_parser.h"
 
 namespace sluice::http {
@@ -45,61 +43,34 @@ class ResponseHandler {
     virtual void onResponseComplete() = 0;
 };
 
-class ResponseParser {
+class ResponseParser final : public MessageParser<ResponseParser, ResponseHead> {
   public:
     explicit ResponseParser(ResponseHandler& handler, uint64_t max_header_bytes = 64 * 1024);
-    ResponseParser(const ResponseParser&) = delete;
-    ResponseParser& operator=(const ResponseParser&) = delete;
 
     void setRequestMethod(std::string_view method);
     [[nodiscard]] FeedResult feed(std::string_view bytes);
     [[nodiscard]] FeedResult finish();  // upstream EOF
-    void resume();
     // Back to the state of a new parser (for a response on another connection), keeping the
     // capacity of its buffers so steady-state parsing does not allocate.
     void reset();
     // No byte of the current response has been seen yet (a pooled connection that dies now may
     // be retried for an idempotent request).
-    bool started() const;
-    const ResponseHead& head() const { return head_; }
+    bool started() const { return started_; }
 
   private:
-    enum class Phase : uint8_t { kHead, kBody, kTrailers, kUpgraded, kClosed, kFailed };
-    enum class Stop : uint8_t {
-        kNone,
-        kHeadPause,
-        kBodyPause,
-        kInterim,
-        kComplete,
-        kUpgrade,
-        kTrailers,
-        kError
-    };
-    size_t execute(const char* data, size_t len);
-    FeedResult fail(const char* reason);
-    void startHead();
-    int onError(const char* reason);
+    friend class MessageParser<ResponseParser, ResponseHead>;
+    int headersComplete(llhttp_t* p);
+    int messageComplete(llhttp_t* p);
+    Action deliverBody(std::string_view decoded);
+    void messageEnded(Stop how);
 
-    llhttp_t parser_;
-    llhttp_settings_t settings_;
     ResponseHandler& handler_;
-    uint64_t max_header_bytes_;
-    ResponseHead head_;
-    HeadScanner scanner_;
-    std::string line_;  // start of a line the scanner has not seen the end of (not yet in llhttp)
-    Phase phase_ = Phase::kHead;
-    Stop stop_ = Stop::kNone;
     bool head_request_ = false;  // the request was HEAD: no body whatever the headers say
     bool expecting_ = false;     // setRequestMethod() called, response not complete yet
     bool started_ = false;
-    bool paused_ = false;
     unsigned interim_responses_ = 0;  // before the current final response
-    uint64_t chunk_ext_bytes_ = 0;
-    uint64_t ext_bytes_ = 0;
-    uint64_t framing_gap_ = 0;
-    const char* gap_mark_ = nullptr;
-    FeedResult error_;
-    friend struct ResponseParserCallbacks;
 };
+
+extern template class MessageParser<ResponseParser, ResponseHead>;
 
 }  // namespace sluice::http

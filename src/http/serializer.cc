@@ -153,6 +153,23 @@ void appendJoined(std::string& out, const HeaderList& h, std::string_view name, 
     out += "\r\n";
 }
 
+// The framing field of a message sent with `framing` (none for kNone and kUntilClose).
+void appendFraming(std::string& out, BodyFraming framing, uint64_t content_length) {
+    switch (framing) {
+        case BodyFraming::kContentLength:
+            out += "Content-Length: ";
+            appendNumber(out, content_length);
+            out += "\r\n";
+            break;
+        case BodyFraming::kChunked:
+            out += "Transfer-Encoding: chunked\r\n";
+            break;
+        case BodyFraming::kNone:
+        case BodyFraming::kUntilClose:
+            break;
+    }
+}
+
 }  // namespace
 
 void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool keep_alive,
@@ -209,19 +226,9 @@ void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool kee
         appendField(out, "Host", host);
     }
 
-    switch (framing) {
-        case BodyFraming::kContentLength:
-            out += "Content-Length: ";
-            appendNumber(out, head.content_length);
-            out += "\r\n";
-            break;
-        case BodyFraming::kChunked:
-            out += "Transfer-Encoding: chunked\r\n";
-            break;
-        case BodyFraming::kNone:
-        case BodyFraming::kUntilClose:
-            if (had_length) out += "Content-Length: 0\r\n";  // keep "empty body" explicit
-            break;
+    appendFraming(out, framing, head.content_length);
+    if (had_length && (framing == BodyFraming::kNone || framing == BodyFraming::kUntilClose)) {
+        out += "Content-Length: 0\r\n";  // keep "empty body" explicit
     }
     if (head.upgrade) {
         out += "Connection: upgrade\r\n";
@@ -272,19 +279,7 @@ void serializeResponseHead(const ResponseHead& head, BodyFraming framing, bool k
         lines.add(h.line(i));
     }
     lines.flush();
-    switch (framing) {
-        case BodyFraming::kContentLength:
-            out += "Content-Length: ";
-            appendNumber(out, head.content_length);
-            out += "\r\n";
-            break;
-        case BodyFraming::kChunked:
-            out += "Transfer-Encoding: chunked\r\n";
-            break;
-        case BodyFraming::kNone:
-        case BodyFraming::kUntilClose:
-            break;
-    }
+    appendFraming(out, framing, head.content_length);
     if (switching) {
         out += "Connection: upgrade\r\n";
     } else if (!keep_alive || framing == BodyFraming::kUntilClose) {

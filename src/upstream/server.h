@@ -11,10 +11,9 @@
 #include <string>
 
 #include "config/config.h"
+#include "upstream/admin_state.h"
 
 namespace sluice::upstream {
-
-enum class AdminState : uint8_t { kReady, kDrain, kMaint };
 
 struct ServerState {
     std::atomic<AdminState> admin{AdminState::kReady};

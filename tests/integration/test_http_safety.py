@@ -221,5 +221,37 @@ class HttpSafetyTest(SluiceTestCase):
         self.assertEqual(entry["request_id"], headers["x-request-id"])
 
 
+    def test_json_access_log_stays_json_with_invalid_utf8_in_headers(self):
+        port = free_port()
+        upstream = RecordingUpstream()
+        self.add_cleanup(upstream.close)
+        log_path = os.path.join(self.workdir, "access.log")
+        config = sluice_config(
+            self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+            [pool_toml("app", [upstream.port])], workers=1, access_log=log_path)
+        config = config.replace('[log]\n', '[log]\naccess_log_format = "json"\n')
+        self.start_sluice(config, port)
+        # Bytes 0xff 0xfe are never UTF-8; latin-1 sends them as they are.
+        status, _, _ = http_request(port, headers={"User-Agent": "bot\xff\xfe/1"})
+        self.assertEqual(status, 200)
+        # HTTP/1.0 without Host, the invalid bytes in Referer this time.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /no-host HTTP/1.0\r\nReferer: http://x/\xc3\r\n\r\n")
+            self.assertEqual(read_response(s)[0], 200)
+        deadline = time.monotonic() + 5
+        lines = []
+        while time.monotonic() < deadline and len(lines) < 2:
+            with open(log_path, "rb") as f:
+                lines = f.read().splitlines()
+            time.sleep(0.05)
+        self.assertEqual(len(lines), 2, lines)
+        # Strict UTF-8, then strict JSON: a raw 0xff in a line fails one or the other.
+        entries = [json.loads(line.decode("utf-8")) for line in lines]
+        self.assertEqual(entries[0]["user_agent"], "bot\ufffd\ufffd/1")
+        self.assertEqual(entries[1]["target"], "/no-host")
+        self.assertEqual(entries[1]["host"], "")
+        self.assertEqual(entries[1]["protocol"], "HTTP/1.0")
+        self.assertEqual(entries[1]["referer"], "http://x/\ufffd")
+
 if __name__ == "__main__":
     unittest.main()

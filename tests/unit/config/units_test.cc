@@ -1,6 +1,7 @@
 #include "config/units.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 namespace sluice::config {
 namespace {
@@ -106,6 +107,74 @@ TEST(Units, RejectsBadHashKeys) {
     for (const char* text : {"", "ip", "header:", "header:a b", "cookie:", "query:x", "URI"}) {
         EXPECT_FALSE(parseHashKey(text, &error)) << text;
     }
+}
+
+TEST(Units, ParsesNetworksOfBothFamilies) {
+    std::string error;
+    const auto v4 = parseNetwork("10.0.0.0/8", &error);
+    ASSERT_TRUE(v4) << error;
+    EXPECT_EQ(v4->family, AF_INET);
+    EXPECT_EQ(v4->prefix_length, 8u);
+    EXPECT_EQ(v4->address[0], 10);
+    EXPECT_EQ(v4->text, "10.0.0.0/8");
+    const auto host = parseNetwork("192.0.2.7", &error);
+    ASSERT_TRUE(host) << error;
+    EXPECT_EQ(host->prefix_length, 32u);
+    EXPECT_EQ(host->address[3], 7);
+    const auto v6 = parseNetwork("2001:db8::/32", &error);
+    ASSERT_TRUE(v6) << error;
+    EXPECT_EQ(v6->family, AF_INET6);
+    EXPECT_EQ(v6->prefix_length, 32u);
+    EXPECT_EQ(v6->address[0], 0x20);
+    EXPECT_EQ(v6->address[3], 0xb8);
+    EXPECT_EQ(parseNetwork("::1", &error)->prefix_length, 128u);
+    EXPECT_EQ(parseNetwork("0.0.0.0/0", &error)->prefix_length, 0u);
+    EXPECT_TRUE(*parseNetwork("10.0.0.0/8", &error) == *parseNetwork("10.0.0.0/08", &error));
+}
+
+TEST(Units, RejectsBadNetworks) {
+    std::string error;
+    for (const char* text : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0/8",
+                             "example.com/8", "10.0.0.0/8/8", "10.0.0.0 /8", "fe80::1%eth0"}) {
+        EXPECT_FALSE(parseNetwork(text, &error)) << text;
+    }
+    EXPECT_FALSE(parseNetwork("10.0.0.1/8", &error));
+    EXPECT_EQ(error,
+              "invalid network \"10.0.0.1/8\": has bits set after the /8 prefix; the network is "
+              "\"10.0.0.0/8\"");
+    EXPECT_FALSE(parseNetwork("2001:db8::1/32", &error));
+    EXPECT_NE(error.find("\"2001:db8::/32\""), std::string::npos) << error;
+}
+
+TEST(Units, ParsesRateLimitKeys) {
+    std::string error;
+    RateLimitConfig limit;
+    ASSERT_TRUE(parseRateLimitKey("header:X-Api-Key", &limit, &error));
+    EXPECT_EQ(limit.key, RateLimitKeyKind::kHeader);
+    EXPECT_EQ(limit.header, "X-Api-Key");
+    ASSERT_TRUE(parseRateLimitKey("client_ip", &limit, &error));
+    EXPECT_EQ(limit.key, RateLimitKeyKind::kClientIp);
+    EXPECT_EQ(limit.header, "");
+    for (const char* text : {"", "header:", "header:a b", "cookie:sid", "uri", "Client_IP"}) {
+        EXPECT_FALSE(parseRateLimitKey(text, &limit, &error)) << text;
+    }
+    EXPECT_EQ(error, "invalid key \"Client_IP\"; expected \"client_ip\" or \"header:NAME\"");
+}
+
+TEST(Units, RecognizesDnsNames) {
+    for (const char* name :
+         {"app.internal", "app", "_http._tcp.app.internal", "a-b.c_d.", "10.0.0.5"}) {
+        EXPECT_TRUE(isDnsName(name)) << name;
+    }
+    for (const char* name : {"", ".", "app..internal", ".app", "-app.internal", "app-.internal",
+                             "app internal", "app/x", "app.internal..", "\xc3\xa9.internal"}) {
+        EXPECT_FALSE(isDnsName(name)) << name;
+    }
+    EXPECT_TRUE(isDnsName(std::string(63, 'a') + ".b"));
+    EXPECT_FALSE(isDnsName(std::string(64, 'a') + ".b"));
+    std::string long_name;
+    while (long_name.size() < 250) long_name += "abcdefghi.";
+    EXPECT_FALSE(isDnsName(long_name + "abcd"));
 }
 
 TEST(Units, SuggestsClosestKeyWithinTwoEdits) {

@@ -44,7 +44,7 @@ class StateFileTest : public ::testing::Test {
         ServerOverride drained;
         drained.pool = "app";
         drained.name = "app2";
-        drained.state = "drain";
+        drained.state = upstream::AdminState::kDrain;
         drained.weight = 5;
         ServerOverride added;
         added.pool = "app";
@@ -54,7 +54,7 @@ class StateFileTest : public ::testing::Test {
         ServerOverride backup;
         backup.pool = "api";
         backup.name = "b\"1";
-        backup.state = "maint";
+        backup.state = upstream::AdminState::kMaint;
         backup.added = true;
         backup.address = "[::1]:9000";
         backup.backup = true;

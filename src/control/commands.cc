@@ -1,0 +1,307 @@
+#include "control/commands.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+#include <utility>
+
+#include "base/json.h"
+#include "base/log.h"
+#include "control/reports.h"
+#include "control/state_file.h"
+
+namespace sluice::control {
+namespace {
+
+constexpr const char* kHelp =
+    "commands:\n"
+    "  help\n"
+    "  status\n"
+    "  reload\n"
+    "  show pools\n"
+    "  show servers [POOL]\n"
+    "  show stats\n"
+    "  set server POOL/NAME state ready|drain|maint\n"
+    "  set server POOL/NAME weight N\n"
+    "  clear server POOL/NAME\n"
+    "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
+    "  del server POOL/NAME\n"
+    "append --json for JSON output\n";
+
+constexpr const char* kAddUsage = "usage: add server POOL/NAME ADDRESS [weight N] [backup]";
+
+bool splitPoolServer(const std::string& arg, std::string* pool, std::string* name) {
+    size_t slash = arg.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == arg.size()) return false;
+    *pool = arg.substr(0, slash);
+    *name = arg.substr(slash + 1);
+    return true;
+}
+
+bool validName(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// 1..1000, as strtoul reads it.
+std::optional<unsigned> parseWeight(const std::string& text) {
+    char* end = nullptr;
+    const unsigned long w = std::strtoul(text.c_str(), &end, 10);
+    if (*end || w < 1 || w > 1000) return std::nullopt;
+    return static_cast<unsigned>(w);
+}
+
+// "error: WHAT\nMORE\n..." as {"error":"WHAT","errors":["MORE",...]} (control.md: with
+// --json, errors are JSON too).
+std::string jsonError(const std::string& text) {
+    std::vector<std::string> lines;
+    for (size_t start = 0; start < text.size();) {
+        const size_t end = std::min(text.find('\n', start), text.size());
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    Json reply = {{"error", lines[0].substr(std::string_view("error: ").size())}};
+    if (lines.size() > 1)
+        reply["errors"] = std::vector<std::string>(lines.begin() + 1, lines.end());
+    return toJsonText(reply) + "\n";
+}
+
+ServerOverride& overrideFor(RuntimeState& state, const std::string& pool, const std::string& name) {
+    if (ServerOverride* o = findOverride(state, pool, name)) return *o;
+    ServerOverride& fresh = state.servers.emplace_back();
+    fresh.pool = pool;
+    fresh.name = name;
+    return fresh;
+}
+
+}  // namespace
+
+Commands::Commands(Process& process) : process_(process) {}
+
+Applied Commands::start(const config::Config& file) {
+    const std::string& path = file.global.state_file;
+    std::string error;
+    RuntimeState loaded;
+    if (!readStateFile(path, &loaded, &error)) {
+        LOG_ERROR("state_file: %s; starting without runtime changes", error.c_str());
+    } else if (!loaded.servers.empty()) {
+        LOG_INFO("state_file %s: %zu runtime change(s) re-applied", path.c_str(),
+                 loaded.servers.size());
+    }
+    Applied applied = apply(file, loaded);
+    overrides_ = applied.overrides;
+    return applied;
+}
+
+std::string Commands::execute(const std::vector<std::string>& args, bool json) {
+    std::string reply = run(args, json);
+    if (json && reply.starts_with("error: ")) reply = jsonError(reply);
+    return reply;
+}
+
+std::string Commands::run(const std::vector<std::string>& args, bool json) {
+    const std::string& cmd = args[0];
+    if (cmd == "help") return kHelp;
+    if (cmd == "status") return statusReply(process_, json);
+    if (cmd == "reload") return reloadReply(json);
+    if (cmd == "show" && args.size() >= 2) {
+        if (args[1] == "pools" && args.size() == 2) return showPoolsReply(process_, json);
+        if (args[1] == "servers" && args.size() <= 3) {
+            return showServersReply(process_, overrides_, args.size() == 3 ? args[2] : "", json);
+        }
+        if (args[1] == "stats" && args.size() == 2) return showStatsReply(process_, json);
+    }
+    if ((cmd == "set" || cmd == "clear" || cmd == "add" || cmd == "del") && args.size() >= 3 &&
+        args[1] == "server") {
+        return serverCommand(args);
+    }
+    return errorReply("unknown command \"" + cmd + "\" (or wrong arguments); try \"help\"");
+}
+
+ReloadOutcome Commands::reload() {
+    RuntimeState next;
+    ReloadOutcome outcome = process_.reload([&](const config::Config& file) {
+        // A reload re-reads what exists from the file: runtime deletions of file servers end.
+        RuntimeState base = overrides_;
+        base.deleted.clear();
+        Applied applied = apply(file, base);
+        next = applied.overrides;
+        return applied;
+    });
+    if (!outcome.ok) return outcome;  // overrides_ untouched
+    const bool changed = next.servers != overrides_.servers;
+    overrides_ = std::move(next);
+    if (changed) save();
+    return outcome;
+}
+
+std::string Commands::reloadReply(bool json) {
+    const ReloadOutcome outcome = reload();
+    if (!outcome.ok) {
+        std::string text = "error: configuration not reloaded (" +
+                           std::to_string(outcome.errors.size()) + " errors)\n";
+        for (const auto& e : outcome.errors) text += e + "\n";
+        return text;
+    }
+    const auto& d = outcome.diff;
+    const std::pair<const char*, const std::vector<std::string>*> parts[] = {
+        {"listeners added", &d.listeners_added},     {"listeners removed", &d.listeners_removed},
+        {"listeners changed", &d.listeners_changed}, {"pools added", &d.pools_added},
+        {"pools removed", &d.pools_removed},         {"pools changed", &d.pools_changed},
+        {"servers added", &d.servers_added},         {"servers removed", &d.servers_removed},
+        {"servers changed", &d.servers_changed}};
+    if (json) {
+        Json reply = {{"ok", true}, {"generation", outcome.generation}};
+        for (const auto& [label, list] : parts) {
+            std::string key = label;
+            key.replace(key.find(' '), 1, "_");
+            reply[key] = *list;
+        }
+        reply["notes"] = outcome.notes;
+        return toJsonText(reply) + "\n";
+    }
+    std::string text = "ok: generation " + std::to_string(outcome.generation) + "\n";
+    if (d.empty()) text += "no changes\n";
+    for (const auto& [label, list] : parts) {
+        if (list->empty()) continue;
+        text += std::string(label) + ":";
+        for (const auto& item : *list) text += " " + item;
+        text += "\n";
+    }
+    for (const auto& note : outcome.notes) text += "note: " + note + "\n";
+    return text;
+}
+
+std::string Commands::serverCommand(const std::vector<std::string>& args) {
+    const std::string& verb = args[0];
+    std::string pool, name;
+    if (!splitPoolServer(args[2], &pool, &name)) {
+        return errorReply("expected POOL/NAME, got \"" + args[2] + "\"");
+    }
+    const auto snapshot = process_.snapshot();
+    const int pool_index = snapshot->poolIndex(pool);
+    if (pool_index < 0) return errorReply("no pool named \"" + pool + "\"");
+    const upstream::Pool& p = *snapshot->pools[static_cast<size_t>(pool_index)];
+    const bool exists =
+        std::any_of(p.servers.begin(), p.servers.end(),
+                    [&](const upstream::Server& s) { return s.config.name == name; });
+    if (verb == "add") {
+        if (exists) return errorReply("server " + pool + "/" + name + " already exists");
+        return addServer(args, pool, name);
+    }
+    if (!exists) return errorReply("no server " + pool + "/" + name);
+    if (verb == "del") return deleteServer(pool, name);
+    if (verb == "clear") return clearServer(pool, name);
+    return setServer(args, pool, name);
+}
+
+std::string Commands::addServer(const std::vector<std::string>& args, const std::string& pool,
+                                const std::string& name) {
+    if (!validName(name)) return errorReply("invalid server name \"" + name + "\"");
+    if (args.size() < 4) return errorReply(kAddUsage);
+    ServerOverride o;
+    o.pool = pool;
+    o.name = name;
+    o.added = true;
+    o.address = args[3];
+    for (size_t i = 4; i < args.size(); ++i) {
+        if (args[i] == "backup") {
+            o.backup = true;
+        } else if (args[i] == "weight" && i + 1 < args.size()) {
+            const auto weight = parseWeight(args[++i]);
+            if (!weight) return errorReply("weight must be 1..1000");
+            o.weight = *weight;
+        } else {
+            return errorReply("unexpected \"" + args[i] + "\"; " + kAddUsage);
+        }
+    }
+    config::Address address;
+    std::string error;
+    if (!resolveAddress(o.address, &address, &error)) {
+        return errorReply("address \"" + o.address + "\": " + error);
+    }
+    const auto snapshot = process_.snapshot();
+    const bool checked = snapshot->pools[static_cast<size_t>(snapshot->poolIndex(pool))]
+                             ->config.health_check.has_value();
+    RuntimeState next = overrides_;
+    next.deleted.erase({pool, name});
+    next.servers.push_back(std::move(o));
+    if (!republish(next, &error)) return errorReply(error);
+    return "ok: server " + pool + "/" + name + " added" +
+           (checked ? "; it joins after its first passing health check\n" : "\n");
+}
+
+std::string Commands::deleteServer(const std::string& pool, const std::string& name) {
+    const ServerOverride* o = findOverride(overrides_, pool, name);
+    const bool runtime_added = o && o->added;
+    RuntimeState next = overrides_;
+    std::erase_if(next.servers,
+                  [&](const ServerOverride& x) { return x.pool == pool && x.name == name; });
+    if (!runtime_added) next.deleted.insert({pool, name});
+    std::string error;
+    if (!republish(next, &error)) return errorReply(error);
+    return "ok: server " + pool + "/" + name +
+           " removed; it gets no new work and goes once its connections finish" +
+           (runtime_added ? "\n"
+                          : " (it is in the config file: a reload or restart brings it back)\n");
+}
+
+std::string Commands::clearServer(const std::string& pool, const std::string& name) {
+    if (ServerOverride* o = findOverride(overrides_, pool, name)) {
+        o->state.reset();
+        if (o->added) {
+            o->weight.reset();
+        } else {
+            std::erase_if(overrides_.servers, [&](const ServerOverride& x) {
+                return x.pool == pool && x.name == name;
+            });
+        }
+    }
+    commitInPlace();
+    return "ok: server " + pool + "/" + name + " back to its configured state and weight\n";
+}
+
+std::string Commands::setServer(const std::vector<std::string>& args, const std::string& pool,
+                                const std::string& name) {
+    if (args.size() != 5) return errorReply("usage: set server POOL/NAME state ready|drain|maint");
+    if (args[3] == "state") {
+        const auto state = parseName<upstream::AdminState>(args[4]);
+        if (!state) return errorReply("state must be ready, drain or maint");
+        overrideFor(overrides_, pool, name).state = *state;
+    } else if (args[3] == "weight") {
+        const auto weight = parseWeight(args[4]);
+        if (!weight) return errorReply("weight must be 1..1000");
+        overrideFor(overrides_, pool, name).weight = *weight;
+    } else {
+        return errorReply("usage: set server POOL/NAME state ready|drain|maint | weight N");
+    }
+    commitInPlace();
+    return "ok: server " + pool + "/" + name + " " + args[3] + " " + args[4] + "\n";
+}
+
+bool Commands::republish(const RuntimeState& next, std::string* error) {
+    Applied applied = apply(process_.fileConfig(), next);
+    if (!process_.publish(applied.config, applied.overrides, error)) return false;
+    overrides_ = std::move(applied.overrides);
+    save();
+    return true;
+}
+
+void Commands::commitInPlace() {
+    applyToServers(*process_.snapshot(), overrides_);
+    save();
+}
+
+void Commands::save() {
+    std::string error;
+    const std::string& path = process_.fileConfig().global.state_file;
+    if (!writeStateFile(path, overrides_, &error)) LOG_ERROR("state_file: %s", error.c_str());
+}
+
+}  // namespace sluice::control

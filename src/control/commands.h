@@ -1,0 +1,66 @@
+#pragma once
+// The control commands (shared/design/control.md "Control socket protocol"): parses and checks
+// one command line, reads or changes the running process through control::Process, keeps the
+// runtime overrides and persists them in the state file, and formats the reply (text, or JSON
+// with --json). Main thread only.
+//
+// - `reload` (and SIGHUP, through reload()) leaves the overrides exactly as they were when it
+//   fails: the new ones are computed on a copy and kept only once the new generation is live.
+// - `add` and `del` publish a new generation (apply() over the file); `set` and `clear` change
+//   admin state and weight in place (applyToServers), without a new generation.
+// - Every change is written to the state file (global.state_file of the running configuration);
+//   a write that fails is logged, and the reply still says ok.
+// - Replies are text, or JSON with --json for the commands that show something; an error is
+//   "error: WHAT\n" plus one line per further error (reload), or with --json
+//   {"error":"WHAT","errors":[...]} ("errors" only when there are more).
+
+#include <string>
+#include <vector>
+
+#include "control/control_server.h"
+#include "control/process.h"
+#include "control/runtime_state.h"
+
+namespace sluice::control {
+
+class Commands final : public CommandHandler {
+  public:
+    explicit Commands(Process& process);
+    Commands(const Commands&) = delete;
+    Commands& operator=(const Commands&) = delete;
+
+    // Reads the state file named by the file configuration and lays it over `file`: the
+    // configuration to start with (its notes are for the log). A state file that cannot be read
+    // is logged and the process starts without runtime changes.
+    Applied start(const config::Config& file);
+
+    // CommandHandler: one command line, already split into tokens.
+    std::string execute(const std::vector<std::string>& args, bool json) override;
+
+    // Re-reads the configuration file and re-applies the overrides to it (`reload`, SIGHUP).
+    ReloadOutcome reload();
+
+    const RuntimeState& overrides() const { return overrides_; }
+
+  private:
+    std::string run(const std::vector<std::string>& args, bool json);
+    std::string reloadReply(bool json);
+    std::string serverCommand(const std::vector<std::string>& args);
+    std::string addServer(const std::vector<std::string>& args, const std::string& pool,
+                          const std::string& name);
+    std::string deleteServer(const std::string& pool, const std::string& name);
+    std::string clearServer(const std::string& pool, const std::string& name);
+    std::string setServer(const std::vector<std::string>& args, const std::string& pool,
+                          const std::string& name);
+    // Publishes the file with `next` over it; on success `next` (as apply() leaves it) becomes
+    // the overrides and is saved.
+    bool republish(const RuntimeState& next, std::string* error);
+    // Stores the overrides in the running servers and the state file.
+    void commitInPlace();
+    void save();
+
+    Process& process_;
+    RuntimeState overrides_;
+};
+
+}  // namespace sluice::control

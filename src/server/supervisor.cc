@@ -1,0 +1,244 @@
+#include "server/supervisor.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <thread>
+#include <variant>
+
+#include "base/log.h"
+#include "net/acceptor.h"
+#include "proxy/http/access_log.h"
+
+namespace sluice::server {
+
+Supervisor::Supervisor(config::Config config)
+    : config_(std::make_shared<const config::Config>(std::move(config))) {}
+
+Supervisor::~Supervisor() {
+    control_.reset();
+    health_.reset();  // close its handles before the final loop turn below
+    for (auto* sig : signals_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(sig),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    }
+    shutdown_timer_.reset();
+    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+}
+
+bool Supervisor::dropPrivileges() {
+    const auto& global = config_->global;
+    if (geteuid() != 0 || (global.user.empty() && global.group.empty())) return true;
+    gid_t gid = 0;
+    if (!global.group.empty()) {
+        group* gr = getgrnam(global.group.c_str());
+        if (!gr) {
+            LOG_ERROR("group %s: no such group", global.group.c_str());
+            return false;
+        }
+        gid = gr->gr_gid;
+    }
+    if (!global.user.empty()) {
+        passwd* pw = getpwnam(global.user.c_str());
+        if (!pw) {
+            LOG_ERROR("user %s: no such user", global.user.c_str());
+            return false;
+        }
+        if (global.group.empty()) gid = pw->pw_gid;
+        if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+            LOG_ERROR("cannot drop privileges to %s: %s", global.user.c_str(),
+                      std::strerror(errno));
+            return false;
+        }
+    } else if (setgroups(0, nullptr) != 0 || setgid(gid) != 0) {
+        LOG_ERROR("cannot switch to group %s: %s", global.group.c_str(), std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+int Supervisor::run() {
+    std::signal(SIGPIPE, SIG_IGN);
+    worker_count_ = config_->global.workers;
+    if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
+    config_path_ = config_->path;
+    file_config_ = config_;
+    {
+        control::Applied applied = commands_.start(*file_config_);
+        for (const auto& note : applied.notes) LOG_WARN("state_file: %s", note.c_str());
+        config_ = std::move(applied.config);
+    }
+
+    {
+        auto built = tls::buildContexts(*config_, ticket_keys_);
+        if (auto* errors = std::get_if<std::vector<std::string>>(&built)) {
+            for (const auto& message : *errors) LOG_ERROR("%s", message.c_str());
+            return 1;
+        }
+        tls_ = std::move(std::get<tls::Contexts>(built));
+    }
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
+    control::applyToServers(*snapshot_, commands_.overrides());
+    const std::vector<config::Address> binds = bindsOf(*config_);
+    std::vector<std::vector<ListenerSocket>> sockets;
+    std::string error;
+    if (!openSockets(binds, sockets, &error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
+    for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
+    if (!dropPrivileges()) return 1;
+
+    control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
+    const std::string& socket_path = config_->global.control_socket;
+    const std::string socket_dir = socket_path.substr(0, socket_path.rfind('/') + 1);
+    struct stat dir_stat {};
+    if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
+        // No such directory (e.g. /run/sluice outside systemd): serve anyway; SIGHUP still
+        // reloads. Anything else wrong with the socket (another sluice on it) is fatal.
+        LOG_WARN("control socket %s disabled: directory %s does not exist", socket_path.c_str(),
+                 socket_dir.c_str());
+    } else if (!control_->listen(socket_path, config_->global.control_socket_mode, &error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
+    installSignals();
+    for (unsigned w = 0; w < worker_count_; ++w) {
+        workers_.push_back(std::make_unique<Worker>(w, counters_, config_->global.max_connections,
+                                                    snapshot_, std::move(sockets[w])));
+    }
+    // Active checks on this (main) loop; servers present at start begin up.
+    health_ = std::make_unique<health::HealthChecker>(loop_.raw());
+    health_->update(snapshot_, true);
+    running_workers_ = worker_count_;
+    for (auto& worker : workers_) {
+        worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
+    }
+    LOG_INFO("sluice started: %zu listeners, %zu pools, %zu servers, %u workers, pid %d",
+             config_->listeners.size(), config_->pools.size(), config_->serverCount(),
+             worker_count_, static_cast<int>(getpid()));
+    for (const auto& listener : config_->listeners) {
+        LOG_INFO("listener %s: %s on %s", listener.name.c_str(),
+                 std::string(nameOf(listener.mode)).c_str(), listener.bind.text.c_str());
+    }
+
+    // The task queue alone does not keep the loop alive (its handle is unref'd): the signal
+    // handles do, until the last worker has exited and onWorkerExited() closes them.
+    loop_.run();
+    for (auto& worker : workers_) worker->join();
+    workers_.clear();
+    LOG_INFO("sluice stopped");
+    return 0;
+}
+
+void Supervisor::installSignals() {
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+        auto* sig = new uv_signal_t;
+        uv_signal_init(loop_.raw(), sig);
+        sig->data = this;
+        uv_signal_start(
+            sig,
+            [](uv_signal_t* handle, int num) {
+                static_cast<Supervisor*>(handle->data)->onSignal(num);
+            },
+            signum);
+        signals_.push_back(sig);
+    }
+}
+
+void Supervisor::onSignal(int signum) {
+    switch (signum) {
+        case SIGTERM:
+            beginShutdown("SIGTERM");
+            break;
+        case SIGINT:
+            beginShutdown("SIGINT");
+            break;
+        case SIGHUP: {
+            const control::ReloadOutcome outcome = commands_.reload();
+            if (outcome.ok) {
+                LOG_INFO("SIGHUP: configuration reloaded, generation %llu",
+                         static_cast<unsigned long long>(outcome.generation));
+            } else {
+                for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
+                LOG_ERROR(
+                    "SIGHUP: configuration not reloaded (%zu errors); still serving "
+                    "generation %llu",
+                    outcome.errors.size(), static_cast<unsigned long long>(generation_));
+            }
+            break;
+        }
+        case SIGUSR1: {
+            std::string error;
+            if (!log::reopen(&error)) LOG_ERROR("reopening error log: %s", error.c_str());
+            if (!proxy::accessLog().reopen(&error)) {
+                LOG_ERROR("reopening access log: %s", error.c_str());
+            }
+            LOG_INFO("SIGUSR1: log files reopened");
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+void Supervisor::beginShutdown(const char* why) {
+    if (shutting_down_) {
+        LOG_WARN("%s again: closing remaining connections now", why);
+        for (auto& worker : workers_) worker->abort();
+        return;
+    }
+    shutting_down_ = true;
+    if (control_) control_->close();  // the main loop must be able to run dry
+    if (health_) health_->stop();     // no new checks; handles close on the next loop turn
+    const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
+    LOG_INFO("%s: graceful stop, draining for up to %llums", why,
+             static_cast<unsigned long long>(timeout));
+    for (auto& worker : workers_) worker->stop();
+    shutdown_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this] {
+        LOG_WARN("shutdown_timeout reached: closing %lld remaining connections",
+                 static_cast<long long>(counters_.open_connections.load()));
+        for (auto& worker : workers_) worker->abort();
+    });
+    shutdown_timer_->start(timeout);
+}
+
+void Supervisor::onWorkerExited() {
+    if (--running_workers_ > 0) return;
+    // Every worker is done: let the main loop run dry.
+    shutdown_timer_.reset();
+    for (auto* sig : signals_) {
+        uv_close(reinterpret_cast<uv_handle_t*>(sig),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+    }
+    signals_.clear();
+}
+
+control::ProcessStatus Supervisor::status() const {
+    control::ProcessStatus s;
+    s.pid = static_cast<int64_t>(getpid());
+    s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  started_at_)
+                     .count();
+    s.config_file = config_path_;
+    s.generation = generation_;
+    s.workers = worker_count_;
+    s.open_connections = counters_.open_connections.load();
+    s.accepted = counters_.accepted.load();
+    s.client_aborts = counters_.client_aborts.load();
+    s.requests = counters_.requests.load();
+    return s;
+}
+
+std::optional<control::CheckReport> Supervisor::lastCheck(const std::string& pool,
+                                                          const std::string& server) const {
+    const auto health = health_ ? health_->health(pool, server) : std::nullopt;
+    if (!health) return std::nullopt;
+    return control::CheckReport{health->last_result, health->last_change_unix_ms};
+}
+
+}  // namespace sluice::server

@@ -1,0 +1,97 @@
+#pragma once
+// The main thread's process object: owns the configuration, the listening sockets it hands to
+// workers, signals, graceful shutdown, the health checker and the control socket. Control
+// commands (control::Commands) reach it through control::Process. run() returns the process
+// exit status.
+
+#include <uv.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "control/commands.h"
+#include "control/control_server.h"
+#include "control/process.h"
+#include "health/health_checker.h"
+#include "loop/event_loop.h"
+#include "loop/timer.h"
+#include "proxy/proxy_context.h"
+#include "routing/snapshot.h"
+#include "server/worker.h"
+#include "tls/contexts.h"
+#include "tls/ticket_keys.h"
+
+namespace sluice::server {
+
+// Level, error log and access log targets from `config` (at start and on every reload).
+void applyLogConfig(const config::LogConfig& config);
+// Every address the config listens on: listener binds, then TLS listeners' redirect_http.
+std::vector<config::Address> bindsOf(const config::Config& config);
+
+class Supervisor final : private control::Process {
+  public:
+    explicit Supervisor(config::Config config);
+    ~Supervisor() override;
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+
+    // Binds, starts workers and serves until SIGTERM/SIGINT and the drain that follows.
+    int run();
+
+  private:
+    // control::Process (supervisor_reload.cc for publish and reload).
+    control::ProcessStatus status() const override;
+    std::shared_ptr<const routing::Snapshot> snapshot() const override { return snapshot_; }
+    uint64_t nowMs() const override { return loop_.now(); }
+    std::optional<control::CheckReport> lastCheck(const std::string& pool,
+                                                  const std::string& server) const override;
+    const config::Config& fileConfig() const override { return *file_config_; }
+    bool publish(std::shared_ptr<const config::Config> running,
+                 const control::RuntimeState& overrides, std::string* error) override;
+    control::ReloadOutcome reload(const Derive& derive) override;
+
+    // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
+    bool openSockets(const std::vector<config::Address>& binds,
+                     std::vector<std::vector<ListenerSocket>>& per_worker, std::string* error);
+    // Makes `next` the running configuration: opens sockets for new binds (failing without
+    // change), builds the snapshot, stores the overrides in its servers, updates health checks,
+    // posts to the workers. `tls`: the TLS contexts of `next`; null = keep the current ones
+    // (same listeners and pools).
+    bool publishGeneration(std::shared_ptr<const config::Config> next,
+                           const control::RuntimeState& overrides, std::string* error,
+                           const tls::Contexts* tls);
+    bool dropPrivileges();
+    void installSignals();
+    void onSignal(int signum);
+    void beginShutdown(const char* why);
+    void onWorkerExited();
+
+    std::shared_ptr<const config::Config> file_config_;  // as the file says
+    std::shared_ptr<const config::Config> config_;       // running: the file plus runtime changes
+    control::Commands commands_{*this};                  // holds the runtime overrides
+    std::unique_ptr<control::ControlServer> control_;
+    std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+    std::string config_path_;
+    std::set<std::string> open_binds_;  // bind keys with a listening socket in every worker
+    uint64_t generation_ = 1;
+    unsigned worker_count_ = 0;
+    routing::ServerStateRegistry registry_;
+    std::shared_ptr<const routing::Snapshot> snapshot_;
+    // Session ticket keys live as long as the process: resumption survives reloads.
+    std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
+    tls::Contexts tls_;  // of config_
+    proxy::ProcessCounters counters_;
+    loop::EventLoop loop_;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::vector<uv_signal_t*> signals_;
+    std::unique_ptr<loop::Timer> shutdown_timer_;
+    std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
+    unsigned running_workers_ = 0;
+    bool shutting_down_ = false;
+};
+
+}  // namespace sluice::server

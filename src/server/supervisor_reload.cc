@@ -1,0 +1,131 @@
+// Supervisor, reload half: publishing a new generation to the workers without dropping a
+// connection, and re-reading the config file.
+
+#include <unistd.h>
+
+#include <variant>
+
+#include "base/log.h"
+#include "config/config_loader.h"
+#include "net/acceptor.h"
+#include "proxy/http/access_log.h"
+#include "server/supervisor.h"
+#include "tls/contexts.h"
+
+namespace sluice::server {
+
+bool Supervisor::openSockets(const std::vector<config::Address>& binds,
+                             std::vector<std::vector<ListenerSocket>>& per_worker,
+                             std::string* error) {
+    per_worker.assign(worker_count_, {});
+    for (const auto& bind : binds) {
+        for (unsigned w = 0; w < worker_count_; ++w) {
+            int fd = net::openListenSocket(bind, error);
+            if (fd < 0) {
+                for (auto& sockets : per_worker) {
+                    for (const auto& socket : sockets) ::close(socket.fd);
+                }
+                per_worker.assign(worker_count_, {});
+                return false;
+            }
+            per_worker[w].push_back({net::bindKey(bind), fd});
+        }
+    }
+    return true;
+}
+
+std::vector<config::Address> bindsOf(const config::Config& config) {
+    std::vector<config::Address> binds;
+    for (const auto& listener : config.listeners) binds.push_back(listener.bind);
+    for (const auto& listener : config.listeners) {
+        if (listener.tls && listener.tls->redirect_http)
+            binds.push_back(*listener.tls->redirect_http);
+    }
+    return binds;
+}
+
+bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
+                                   const control::RuntimeState& overrides, std::string* error,
+                                   const tls::Contexts* tls) {
+    // Listening sockets whose bind is unchanged stay open in every worker: no connection is
+    // refused during a reload. New binds open first, so a bind error changes nothing.
+    std::set<std::string> wanted;
+    std::vector<config::Address> added_binds;
+    for (const auto& bind : bindsOf(*next)) {
+        const std::string key = net::bindKey(bind);
+        if (wanted.insert(key).second && !open_binds_.count(key)) added_binds.push_back(bind);
+    }
+    std::vector<std::vector<ListenerSocket>> added;
+    if (!openSockets(added_binds, added, error)) return false;
+    std::vector<std::string> removed;
+    for (const auto& key : open_binds_) {
+        if (!wanted.count(key)) removed.push_back(key);
+    }
+
+    if (tls) tls_ = *tls;
+    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
+    snapshot_ = snapshot;
+    // Runtime admin states and weights hold from the first request on.
+    control::applyToServers(*snapshot, overrides);
+    // Servers new to this generation start down when their pool has an active check; this
+    // must happen before any worker can pick them.
+    if (health_) health_->update(snapshot, false);
+    for (unsigned w = 0; w < worker_count_; ++w) {
+        workers_[w]->adopt(snapshot, std::move(added[w]), removed);
+    }
+    open_binds_ = std::move(wanted);
+    config_ = std::move(next);
+    return true;
+}
+
+bool Supervisor::publish(std::shared_ptr<const config::Config> running,
+                         const control::RuntimeState& overrides, std::string* error) {
+    return publishGeneration(std::move(running), overrides, error, nullptr);
+}
+
+void applyLogConfig(const config::LogConfig& config) {
+    // Log files reopen on every reload (and on SIGUSR1), so logrotate's move is picked up.
+    log::setLevel(config.level);
+    std::string error;
+    if (!log::setTarget(config.error_log, &error)) LOG_ERROR("error_log: %s", error.c_str());
+    if (!proxy::accessLog().open(config, &error)) LOG_ERROR("access_log: %s", error.c_str());
+}
+
+control::ReloadOutcome Supervisor::reload(const Derive& derive) {
+    control::ReloadOutcome outcome;
+    if (shutting_down_) {
+        outcome.errors.push_back("sluice is shutting down");
+        return outcome;
+    }
+    auto loaded = config::loadConfig(config_path_);
+    if (auto* errors = std::get_if<config::ConfigErrors>(&loaded)) {
+        outcome.errors = std::move(errors->messages);
+        return outcome;
+    }
+    auto file = std::make_shared<const config::Config>(std::move(std::get<config::Config>(loaded)));
+    // Certificates, keys and CA files are re-read now; any problem keeps the old ones serving.
+    auto built = tls::buildContexts(*file, ticket_keys_);
+    if (auto* errors = std::get_if<std::vector<std::string>>(&built)) {
+        outcome.errors = std::move(*errors);
+        return outcome;
+    }
+    if (file->global.workers != file_config_->global.workers) {
+        outcome.notes.push_back("global.workers changed: takes effect at the next restart");
+    }
+    control::Applied next = derive(*file);
+    outcome.notes.insert(outcome.notes.end(), next.notes.begin(), next.notes.end());
+    outcome.diff = config::diffConfigs(*config_, *next.config);
+    std::string error;
+    if (!publishGeneration(std::move(next.config), next.overrides, &error,
+                           &std::get<tls::Contexts>(built))) {
+        outcome.errors.push_back(error);
+        return outcome;
+    }
+    file_config_ = std::move(file);
+    applyLogConfig(config_->log);
+    outcome.ok = true;
+    outcome.generation = generation_;
+    return outcome;
+}
+
+}  // namespace sluice::server
