@@ -39,7 +39,6 @@ struct GatedFeature {
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
     {"global.stop_grace", nonZeroDuration, "a stop grace period"},
-    {"admin.listen", nonEmpty, "the admin endpoint"},
     {"resolver", written, "DNS resolver configuration"},
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
     {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},

@@ -25,7 +25,7 @@ struct ProcessStatus {
     unsigned workers = 0;
     int64_t open_connections = 0;
     uint64_t accepted = 0;
-    uint64_t requests = 0;  // served, all workers
+    uint64_t requests = 0;       // served, all workers
     uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
 };
 
@@ -33,6 +33,8 @@ struct ProcessStatus {
 struct CheckReport {
     std::string last_result;          // "" until the first check finished
     int64_t last_change_unix_ms = 0;  // wall clock of the last up/down change; 0 = never
+    uint64_t checks = 0;              // finished checks (kept across reloads), failed included
+    uint64_t checks_failed = 0;
 };
 
 // What a reload did (the `reload` reply, the SIGHUP log lines).

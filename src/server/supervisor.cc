@@ -21,6 +21,7 @@ Supervisor::Supervisor(config::Config config)
 
 Supervisor::~Supervisor() {
     control_.reset();
+    admin_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
@@ -81,7 +82,8 @@ int Supervisor::run() {
         }
         tls_ = std::move(std::get<tls::Contexts>(built));
     }
-    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
+    stats_ = std::make_unique<metrics::StatsRegistries>(worker_count_);
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_, stats_.get());
     control::applyToServers(*snapshot_, commands_.overrides());
     const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
@@ -91,6 +93,10 @@ int Supervisor::run() {
         return 1;
     }
     for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
+    if (!startAdmin(&error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
     if (!dropPrivileges()) return 1;
 
     control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
@@ -193,6 +199,7 @@ void Supervisor::beginShutdown(const char* why) {
         return;
     }
     shutting_down_ = true;
+    handing_over_ = true;
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
@@ -211,6 +218,7 @@ void Supervisor::onWorkerExited() {
     if (--running_workers_ > 0) return;
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
+    admin_.reset();
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
@@ -238,7 +246,8 @@ std::optional<control::CheckReport> Supervisor::lastCheck(const std::string& poo
                                                           const std::string& server) const {
     const auto health = health_ ? health_->health(pool, server) : std::nullopt;
     if (!health) return std::nullopt;
-    return control::CheckReport{health->last_result, health->last_change_unix_ms};
+    return control::CheckReport{health->last_result, health->last_change_unix_ms, health->checks,
+                                health->checks_failed};
 }
 
 }  // namespace sluice::server

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_server.h"
+#include "admin/pages.h"
+#include "admin/routes.h"
 #include "config/config.h"
 #include "control/commands.h"
 #include "control/control_server.h"
@@ -19,6 +22,7 @@
 #include "health/health_checker.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
+#include "metrics/stats_registry.h"
 #include "proxy/proxy_context.h"
 #include "routing/snapshot.h"
 #include "server/worker.h"
@@ -32,7 +36,7 @@ void applyLogConfig(const config::LogConfig& config);
 // Every address the config listens on: listener binds, then TLS listeners' redirect_http.
 std::vector<config::Address> bindsOf(const config::Config& config);
 
-class Supervisor final : private control::Process {
+class Supervisor final : private control::Process, private admin::Source {
   public:
     explicit Supervisor(config::Config config);
     ~Supervisor() override;
@@ -41,6 +45,10 @@ class Supervisor final : private control::Process {
 
     // Binds, starts workers and serves until SIGTERM/SIGINT and the drain that follows.
     int run();
+
+    // True from the moment a graceful stop begins (set at the start of that path): /healthz
+    // answers 503 from then on.
+    bool handingOver() const override { return handing_over_; }
 
   private:
     // control::Process (supervisor_reload.cc for publish and reload).
@@ -52,7 +60,14 @@ class Supervisor final : private control::Process {
     const config::Config& fileConfig() const override { return *file_config_; }
     bool publish(std::shared_ptr<const config::Config> running,
                  const control::RuntimeState& overrides, std::string* error) override;
-    control::ReloadOutcome reload(const Derive& derive) override;
+    control::ReloadOutcome reload(const Derive& derive) override;  // counts, then reloadFile
+    control::ReloadOutcome reloadFile(const Derive& derive);
+
+    // admin::Source (supervisor_admin.cc).
+    std::string metricsText() override;
+    std::string statusJson() override;
+    // Starts the admin endpoint when [admin] listen is set; false with *error.
+    bool startAdmin(std::string* error);
 
     // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
     bool openSockets(const std::vector<config::Address>& binds,
@@ -85,6 +100,11 @@ class Supervisor final : private control::Process {
     std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
     tls::Contexts tls_;  // of config_
     proxy::ProcessCounters counters_;
+    // Counting scopes by listener, pool and pool/server name, kept across generations.
+    std::unique_ptr<metrics::StatsRegistries> stats_;
+    admin::ProcessFacts admin_facts_;
+    std::unique_ptr<admin::AdminServer>
+        admin_;  // [admin] listen; closed when the last worker exits
     loop::EventLoop loop_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<uv_signal_t*> signals_;
@@ -92,6 +112,7 @@ class Supervisor final : private control::Process {
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
     unsigned running_workers_ = 0;
     bool shutting_down_ = false;
+    bool handing_over_ = false;
 };
 
 }  // namespace sluice::server

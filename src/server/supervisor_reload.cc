@@ -63,7 +63,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     }
 
     if (tls) tls_ = *tls;
-    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
+    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_, stats_.get());
     snapshot_ = snapshot;
     // Runtime admin states and weights hold from the first request on.
     control::applyToServers(*snapshot, overrides);
@@ -91,7 +91,7 @@ void applyLogConfig(const config::LogConfig& config) {
     if (!proxy::accessLog().open(config, &error)) LOG_ERROR("access_log: %s", error.c_str());
 }
 
-control::ReloadOutcome Supervisor::reload(const Derive& derive) {
+control::ReloadOutcome Supervisor::reloadFile(const Derive& derive) {
     control::ReloadOutcome outcome;
     if (shutting_down_) {
         outcome.errors.push_back("sluice is shutting down");
