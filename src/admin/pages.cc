@@ -5,6 +5,7 @@
 #include "control/reports.h"
 #include "metrics/admin_families.h"
 #include "metrics/generation_stats.h"
+#include "tls/server_context.h"
 
 namespace sluice::admin {
 
@@ -66,6 +67,17 @@ std::string metricsText(const control::Process& process, const ProcessFacts& fac
                            {{"pool", pool.name()}, {"server", name}, {"state", nameOf(state)}},
                            admin == state);
             }
+        }
+    }
+    for (size_t i = 0; i < listeners.size() && i < snapshot->listener_tls.size(); ++i) {
+        const auto& tls = snapshot->listener_tls[i];
+        if (!tls) continue;
+        for (size_t c = 0; c < tls->certificateCount(); ++c) {
+            const auto& names = tls->namesOf(c);
+            out.sample(out.family(family::kTlsCertificateExpiry),
+                       {{"listener", listeners[i].name},
+                        {"name", names.empty() ? std::string_view("-") : names[0]}},
+                       tls->notAfterOf(c));
         }
     }
     return out.text();

@@ -1,6 +1,7 @@
 """The admin endpoint ([admin] listen, shared/design/admin.md) against the real sluice binary and
 Gunicorn backends: exact counts in /metrics, /status.json agreeing with them and with sluicectl,
 403/404/405, Cache-Control, reload keeping counters and dropping a removed server's series,
+exact wire bytes through a TCP listener, TLS certificate expiry,
 /healthz turning 503 as soon as a graceful stop begins."""
 
 import json
@@ -39,8 +40,8 @@ def parse_metrics(text):
     return samples, types
 
 
-def value(samples, name, **labels):
-    return samples.get((name, frozenset(labels.items())))
+def value(samples, family, **labels):
+    return samples.get((family, frozenset(labels.items())))
 
 
 def admin_config(workdir, port, admin_port, pools, allow=None, listener_extra="", workers=2):
@@ -101,7 +102,11 @@ class AdminEndpointTest(SluiceTestCase):
         text = sluice_config(self.workdir, listeners, pools, access_log="off")
         text += '[admin]\nlisten = "127.0.0.1:%d"\n' % self.admin_port
         self.start_sluice(text, self.port)
-        self.wait_for(lambda m: value(m, "sluice_server_up", pool="empty", server="gone") == 0)
+        # The harness's one probe connection (wait_listening) is accepted asynchronously: wait
+        # for it too, so that only this test's connections come after `before`.
+        self.wait_for(lambda m: value(m, "sluice_server_up", pool="empty", server="gone") == 0 and
+                      value(m, "sluice_listener_connections_total", listener="web") == 1 and
+                      value(m, "sluice_listener_active_connections", listener="web") == 0)
 
         before, types = self.scrape()
         n_ok, n_404, n_5xx, n_sluice_400, n_413, n_503 = 7, 3, 2, 4, 2, 5
@@ -199,6 +204,59 @@ class AdminEndpointTest(SluiceTestCase):
         self.assertEqual(stats["listeners"][0]["requests"], web["requests"])
         self.assertEqual([p["requests"] for p in stats["pools"]],
                          [p["requests"] for p in doc["pools"]])
+
+    def test_tcp_listener_bytes_and_tls_certificate_expiry(self):
+        from test_tls import Pki  # the TLS tests' CA and leaf certificates (openssl CLI)
+        import ssl
+        self.backends = self.start_backends(1)
+        self.port, self.admin_port = free_port(), free_port()
+        tcp_port, tls_port = free_port(), free_port()
+        pki = Pki(self.workdir)
+        cert, key = pki.leaf("www", "www.example.test", "DNS:www.example.test,DNS:example.test")
+        listeners = ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"\n' % self.port,
+                     'name = "db"\nbind = "127.0.0.1:%d"\nmode = "tcp"\npool = "app"\n' % tcp_port,
+                     'name = "secure"\nbind = "127.0.0.1:%d"\npool = "app"\n[listener.tls]\n'
+                     'certificates = [ { cert = "%s", key = "%s" } ]\n' % (tls_port, cert, key)]
+        text = sluice_config(self.workdir, listeners,
+                             [pool_toml("app", [self.backends[0].port])], access_log="off")
+        text += '[admin]\nlisten = "127.0.0.1:%d"\n' % self.admin_port
+        self.start_sluice(text, self.port)
+        before, _ = self.scrape()
+        request = b"GET /bytes/5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as s:
+            s.sendall(request)
+            reply = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        self.assertTrue(reply.startswith(b"HTTP/1.1 200"), reply[:100])
+        m = self.wait_for(lambda m: value(m, "sluice_listener_active_connections",
+                                          listener="db") == 0 and
+                          value(m, "sluice_listener_connections_total", listener="db") ==
+                          value(before, "sluice_listener_connections_total", listener="db") + 1,
+                          "the tcp session closed")
+        # Exact bytes both ways, through the TCP listener.
+        self.assertEqual(value(m, "sluice_listener_bytes_received_total", listener="db") -
+                         value(before, "sluice_listener_bytes_received_total", listener="db"),
+                         len(request))
+        self.assertEqual(value(m, "sluice_listener_bytes_sent_total", listener="db") -
+                         value(before, "sluice_listener_bytes_sent_total", listener="db"),
+                         len(reply))
+        # A tcp listener has no request counts (admin.md: http listeners).
+        self.assertFalse([k for k in m if k[0] == "sluice_listener_requests_total" and
+                          ("listener", "db") in k[1]])
+        self.assertIsNotNone(value(m, "sluice_listener_requests_total", listener="secure",
+                                   code="2xx"))
+        # notAfter of the certificate, by its first SAN.
+        out = subprocess.run(["openssl", "x509", "-in", cert, "-noout", "-enddate"],
+                             capture_output=True, text=True, check=True).stdout
+        not_after = ssl.cert_time_to_seconds(out.strip().split("=", 1)[1])
+        self.assertEqual(value(m, "sluice_tls_certificate_expiry_seconds", listener="secure",
+                               name="www.example.test"), not_after)
+        self.assertFalse([k for k in m if k[0] == "sluice_tls_certificate_expiry_seconds" and
+                          ("listener", "secure") not in k[1]])
 
     def test_403_outside_allow_404_405_and_no_store(self):
         self.start(allow=["10.0.0.0/8"])
