@@ -123,7 +123,23 @@ class AdminEndpointTest(SluiceTestCase):
             self.assertEqual(http_request(self.port, "POST", "/app/x", body=b"x" * 200)[0], 413)
         for _ in range(n_503):
             self.assertEqual(http_request(self.port, path="/empty/")[0], 503)
-        after, types = self.scrape()
+        # A worker counts an exchange right after its last byte went out, so a client can see
+        # its response a moment before the counters do: wait (bounded) until every exchange is
+        # in, then every count must be exact.
+        total = n_ok + n_404 + n_5xx + n_sluice_400 + n_413 + n_503
+
+        def settled(m):
+            def d(family, **labels):
+                return (value(m, family, **labels) or 0) - (value(before, family, **labels) or 0)
+            return (sum(d("sluice_listener_requests_total", listener="web", code=c)
+                        for c in ("1xx", "2xx", "3xx", "4xx", "5xx")) >= total and
+                    d("sluice_pool_request_duration_seconds_count", pool="app") >=
+                    n_ok + n_404 + n_5xx and
+                    d("sluice_pool_request_duration_seconds_count", pool="empty") >= n_503 and
+                    d("sluice_listener_connections_total", listener="web") >= total and
+                    value(m, "sluice_listener_active_connections", listener="web") == 0)
+        after = self.wait_for(settled, "every exchange counted")
+        _, types = self.scrape()
 
         def delta(name, **labels):
             return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
@@ -146,7 +162,6 @@ class AdminEndpointTest(SluiceTestCase):
         self.assertEqual(delta("sluice_server_requests_total", pool="empty", server="gone",
                                code="5xx"), 0)
         # One connection per request (http_request says Connection: close).
-        total = n_ok + n_404 + n_5xx + n_sluice_400 + n_413 + n_503
         self.assertEqual(delta("sluice_listener_connections_total", listener="web"), total)
         self.assertGreater(delta("sluice_listener_bytes_received_total", listener="web"), 0)
         self.assertGreater(delta("sluice_listener_bytes_sent_total", listener="web"), 0)
@@ -309,7 +324,10 @@ class AdminEndpointTest(SluiceTestCase):
         self.start(backends=3)
         for _ in range(9):
             self.assertEqual(http_request(self.port)[0], 200)
-        before, _ = self.scrape()
+        before = self.wait_for(
+            lambda m: sum(value(m, "sluice_server_requests_total", pool="app", server=s,
+                                code="2xx") for s in ("app1", "app2", "app3")) == 9,
+            "the 9 requests")
         served = {s: value(before, "sluice_server_requests_total", pool="app", server=s, code="2xx")
                   for s in ("app1", "app2", "app3")}
         self.assertEqual(sum(served.values()), 9)

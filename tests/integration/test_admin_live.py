@@ -114,7 +114,7 @@ class AdminLiveTest(SluiceTestCase):
     def test_chromium_renders_the_real_status_page(self):
         self.assertTrue(os.path.exists(CHROMIUM), "chromium is not installed")
         self.start(backends=3, pool_extra='[pool.health_check]\npath = "/healthz"\n'
-                                          'interval = "200ms"\nrise = 1\nfall = 1\n')
+                                          'interval = "200ms"\ntimeout = "2s"\nrise = 1\nfall = 3\n')
         self.ctl("set", "server", "app/app2", "state", "drain")
         open(self.backends[2].health_file, "w").close()  # app3 fails its checks: down
         deadline = time.monotonic() + 15
