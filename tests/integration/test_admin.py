@@ -399,6 +399,30 @@ class AdminEndpointTest(SluiceTestCase):
                                       result="pass"), 1)
         self.assertEqual(value(m, "sluice_pool_available_servers", pool="app"), 0)
 
+    def test_queue_and_active_gauges_follow_the_load(self):
+        # One slot on the one server: a second slow request waits in the pool's queue.
+        self.backends = self.start_backends(1)
+        self.port, self.admin_port = free_port(), free_port()
+        pools = [pool_toml("app", [self.backends[0].port], "max_conns_per_server = 1\n")]
+        self.sluice = self.start_sluice(
+            admin_config(self.workdir, self.port, self.admin_port, pools), self.port)
+        self.sluice.wait_listening(self.admin_port)
+        clients = []
+        for _ in range(2):
+            c = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+            self.add_cleanup(c.close)
+            c.sendall(b"GET /slow?ms=3000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            clients.append(c)
+        m = self.wait_for(lambda m: value(m, "sluice_pool_queue_length", pool="app") == 1 and
+                          value(m, "sluice_server_active_requests", pool="app",
+                                server="app1") == 1, "one request active, one queued")
+        self.assertEqual(value(m, "sluice_listener_active_connections", listener="web"), 2)
+        for c in clients:
+            self.assertIn(b"200", c.recv(100))
+        self.wait_for(lambda m: value(m, "sluice_pool_queue_length", pool="app") == 0 and
+                      value(m, "sluice_server_active_requests", pool="app", server="app1") == 0,
+                      "the queue empty again", timeout=20)
+
     def test_healthz_503_from_the_start_of_a_graceful_stop(self):
         # A slow request keeps the graceful stop going while /healthz is asked.
         self.start()
