@@ -1,5 +1,5 @@
 // The keys config.md added for features not built yet (stop_grace, [resolver], trusted_proxies,
-// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start,
+// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start (now built),
 // [pool.discovery]): read into Config with their defaults and fully validated, and then
 // rejected by the feature gate naming the feature. readUngated() runs the reader without the
 // gate, to see what a valid value becomes.
@@ -339,9 +339,7 @@ TEST(SchemaKeys, SlowStart) {
     EXPECT_EQ(listenerUngated("").config.pools.at(0).slow_start, Duration{0});
     EXPECT_EQ(listenerUngated("", "slow_start = \"30s\"\n").config.pools.at(0).slow_start,
               Duration{30000});
-    EXPECT_EQ(errorsWith("", "slow_start = \"30s\"\n"),
-              Errors{"t.toml:7:14: pool.slow_start = \"30s\": slow start is not available in "
-                     "this build yet"});
+    EXPECT_EQ(errorsWith("", "slow_start = \"30s\"\n"), Errors{});
     EXPECT_EQ(errorsWith("", "slow_start = \"0s\"\n"), Errors{});
     EXPECT_TRUE(hasErrorContaining(errorsWith("", "slow_start = \"soon\"\n"),
                                    "pool.slow_start: invalid duration"));
@@ -516,7 +514,7 @@ TEST(SchemaKeys, EveryGatedFeatureIsListed) {
          {"a stop grace period", "DNS resolver configuration",
           "trusting X-Forwarded-* from proxies", "a connection limit per client address",
           "binding a non-local address (freebind)", "HTTP/2", "HTTP/2 without TLS (h2c)",
-          "rate limiting", "slow start", "DNS service discovery"}) {
+          "rate limiting", "DNS service discovery"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }
