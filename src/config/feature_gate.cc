@@ -40,7 +40,6 @@ struct GatedFeature {
 constexpr GatedFeature kGatedFeatures[] = {
     {"global.stop_grace", nonZeroDuration, "a stop grace period"},
     {"admin.listen", nonEmpty, "the admin endpoint"},
-    {"resolver", written, "DNS resolver configuration"},
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
     {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
     {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
@@ -52,7 +51,6 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.tls.alpn", offersH2, "HTTP/2"},
     {"listener.rate_limit", nonEmptyArray, "rate limiting"},
     {"pool.send_proxy_protocol", nonEmpty, "sending the PROXY protocol"},
-    {"pool.discovery", written, "DNS service discovery"},
 };
 // ---------------------------------------------------------------------------------------------
 

@@ -292,7 +292,7 @@ class SlowStartSelectorTest : public ServerSelectorTest {
 };
 
 TEST_F(SlowStartSelectorTest, ANewlyAvailableServerRampsUpOverSlowStart) {
-    EXPECT_EQ(picksOfB(), 500);  // both present from the start: no ramp
+    EXPECT_EQ(picksOfB(), 500);         // both present from the start: no ramp
     state(1).ramp_from_ms.store(now_);  // b just became available (added, or health up)
     EXPECT_EQ(picksOfB(), 48);          // 5%: weights 1000:50
     now_ += 2'500;
