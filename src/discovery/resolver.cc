@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "base/log.h"
+
 namespace sluice::discovery {
 namespace {
 
@@ -132,11 +134,9 @@ Resolver::~Resolver() {
 
 void Resolver::onSocketState(int fd, bool readable, bool writable) {
     if (!readable && !writable) {
-        auto it = watches_.find(fd);
-        if (it == watches_.end()) return;
-        it->second->watch(false, false);
-        retired_.push_back(std::move(it->second));  // may be inside its own callback
-        watches_.erase(it);
+        // c-ares is about to close it: the watch goes now, before the number can be reused
+        // (possibly from inside this watch's own callback, which FdWatch allows).
+        watches_.erase(fd);
         return;
     }
     auto& watch = watches_[fd];
@@ -145,12 +145,15 @@ void Resolver::onSocketState(int fd, bool readable, bool writable) {
             process(r ? fd : ARES_SOCKET_BAD, w ? fd : ARES_SOCKET_BAD);
         });
     }
+    if (!watch->ok()) {
+        LOG_ERROR("discovery: cannot watch c-ares socket %d", fd);
+        watches_.erase(fd);
+        return;
+    }
     watch->watch(readable, writable);
 }
 
 void Resolver::process(int read_fd, int write_fd) {
-    // Watches c-ares retired earlier: stopped, so none of them is the one calling now.
-    retired_.clear();
     if (!channel_) return;
     ares_process_fd(channelOf(channel_), read_fd, write_fd);
     rearm();

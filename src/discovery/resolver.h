@@ -57,7 +57,6 @@ class Resolver {
     void* channel_ = nullptr;  // ares_channel
     std::string error_;
     std::map<int, std::unique_ptr<loop::FdWatch>> watches_;
-    std::vector<std::unique_ptr<loop::FdWatch>> retired_;  // freed outside their own callback
     loop::Timer timer_;
 };
 

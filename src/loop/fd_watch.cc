@@ -34,11 +34,13 @@ void FdWatch::watch(bool readable, bool writable) {
 void FdWatch::onPoll(uv_poll_t* handle, int status, int events) {
     auto* self = static_cast<FdWatch*>(handle->data);
     if (!self) return;
+    // A copy: the callback may destroy this FdWatch (and its on_ready_) while it runs.
+    const std::function<void(bool, bool)> on_ready = self->on_ready_;
     if (status < 0) {
-        self->on_ready_(true, true);
+        on_ready(true, true);
         return;
     }
-    self->on_ready_((events & UV_READABLE) != 0, (events & UV_WRITABLE) != 0);
+    on_ready((events & UV_READABLE) != 0, (events & UV_WRITABLE) != 0);
 }
 
 }  // namespace sluice::loop

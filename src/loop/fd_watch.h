@@ -2,7 +2,8 @@
 // Readiness of a socket someone else owns (c-ares' query sockets): a uv_poll_t owned by one
 // object. The handle is freed in its close callback, so the FdWatch may be destroyed at any
 // time on the loop thread (also from inside its own callback); the callback never runs after
-// destruction. It never closes the descriptor.
+// destruction. It never closes the descriptor, but it must be destroyed BEFORE the owner closes
+// it: closing the handle later would unregister whatever socket reuses the descriptor number.
 
 #include <uv.h>
 
