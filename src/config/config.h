@@ -221,6 +221,7 @@ struct ServerConfig {
     bool backup = false;
     unsigned max_conns = 0;   // 0 = pool default
     bool discovered = false;  // found by [pool.discovery] (discovery/), not written in the file
+    bool leaving = false;     // discovered, and gone from DNS: drains, then goes
 };
 
 // [pool.discovery]: servers found in DNS. Exactly one of name (A/AAAA, on `port`) and srv.

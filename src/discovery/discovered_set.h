@@ -59,6 +59,8 @@ class DiscoveredSet {
 
     const std::vector<Member>& members() const { return members_; }
     bool failing() const { return failing_since_ms_ != 0; }
+    uint64_t failingSinceMs() const { return failing_since_ms_; }
+    bool held() const { return held_; }  // failing for longer than hold: members drained
 
   private:
     Change adopt(const std::vector<Record>& records);

@@ -137,7 +137,14 @@ void Discovery::onAnswer(PoolEntry& entry, const Answer& answer) {
     if (answer.status == Answer::kOk && answer.min_ttl_s > 0) {
         next = std::min<uint64_t>(next, uint64_t{answer.min_ttl_s} * 1000);
     }
-    entry.refresh->start(std::max(next, kMinRefreshMs));
+    next = std::max(next, kMinRefreshMs);
+    // Failing: look again when hold ends, so the servers go on time (not a refresh later).
+    const uint64_t now = uv_now(loop_);
+    if (entry.set.failing() && !entry.set.held()) {
+        const uint64_t end = entry.set.failingSinceMs() + hold;
+        next = std::min(next, end > now ? end - now : 0);
+    }
+    entry.refresh->start(next);
     if (change.changed) changed();
 }
 
@@ -146,7 +153,7 @@ void Discovery::changed() {
 }
 
 std::shared_ptr<const config::Config> Discovery::withServers(
-    std::shared_ptr<const config::Config> running) const {
+    std::shared_ptr<const config::Config> running, const Deleted& deleted) const {
     if (pools_.empty()) return running;
     auto copy = std::make_shared<config::Config>(*running);
     for (auto& pool : copy->pools) {
@@ -158,12 +165,14 @@ std::shared_ptr<const config::Config> Discovery::withServers(
             if (std::any_of(pool.servers.begin(), end,
                             [&](const config::ServerConfig& s) { return s.name == m.name; }))
                 continue;  // a configured server has the name: it wins
+            if (deleted.count({pool.name, m.name})) continue;  // `del server` until a reload
             config::ServerConfig server;
             server.name = m.name;
             server.address = addressOf(m.record);
             server.weight = m.record.weight;
             server.backup = m.record.backup;
             server.discovered = true;
+            server.leaving = m.draining;
             pool.servers.push_back(std::move(server));
         }
     }
@@ -173,18 +182,8 @@ std::shared_ptr<const config::Config> Discovery::withServers(
 void Discovery::adopt(std::shared_ptr<const routing::Snapshot> snapshot) {
     snapshot_ = std::move(snapshot);
     bool draining = false;
-    for (const auto& pool : snapshot_->pools) {
-        auto it = pools_.find(pool->name());
-        if (it == pools_.end()) continue;
-        for (const Member& m : it->second->set.members()) {
-            if (!m.draining) continue;
-            for (const auto& s : pool->servers) {
-                if (s.config.discovered && s.config.name == m.name) {
-                    s.state->admin.store(upstream::AdminState::kDrain);
-                    draining = true;
-                }
-            }
-        }
+    for (const auto& [name, entry] : pools_) {
+        for (const Member& m : entry->set.members()) draining = draining || m.draining;
     }
     if (draining && !drain_check_.active()) drain_check_.start(kDrainCheckMs, kDrainCheckMs);
     if (!draining) drain_check_.stop();

@@ -8,11 +8,16 @@
 //                           an unchanged pool (same [pool.discovery] and [resolver]) keeps its
 //                           servers and its schedule; one whose name/srv/port stay keeps its
 //                           servers until the next answer.
-//   withServers(running)    the configuration the snapshot is built from: each pool's
-//                           discovered servers appended (ServerConfig::discovered; a name that a
-//                           configured server already has is skipped).
-//   adopt(snapshot)         after applyToServers: servers that left DNS are set to drain; once
-//                           one has no request in flight it is forgotten.
+//   withServers(running, deleted)
+//                           the configuration the snapshot is built from: each pool's
+//                           discovered servers appended (ServerConfig::discovered; those that
+//                           left DNS with `leaving`, which applyToServers turns into drain). A
+//                           name that a configured server already has, or that `del server`
+//                           deleted, is skipped.
+//   adopt(snapshot)         the generation now running: once a leaving server has no request in
+//                           flight it is forgotten (and on_change runs).
+// A failing name keeps its servers for `hold` from the first failure: the lookups then happen
+// at least at the end of hold, which removes them on time.
 // on_change runs (from a zero timer, never inside c-ares) when the discovered servers changed:
 // the caller publishes again through the same path runtime server changes use.
 
@@ -21,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "config/config.h"
@@ -42,8 +48,9 @@ class Discovery {
     Discovery& operator=(const Discovery&) = delete;
 
     void configure(const config::Config& running);
-    std::shared_ptr<const config::Config> withServers(
-        std::shared_ptr<const config::Config> running) const;
+    using Deleted = std::set<std::pair<std::string, std::string>>;  // {pool, server}
+    std::shared_ptr<const config::Config> withServers(std::shared_ptr<const config::Config> running,
+                                                      const Deleted& deleted = {}) const;
     void adopt(std::shared_ptr<const routing::Snapshot> snapshot);
 
   private:

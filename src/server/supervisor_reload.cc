@@ -51,7 +51,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     std::shared_ptr<const config::Config> running = next;
     if (discovery_) {
         discovery_->configure(*running);
-        next = discovery_->withServers(running);
+        next = discovery_->withServers(running, overrides.deleted);
     }
     // Listening sockets whose bind is unchanged stay open in every worker: no connection is
     // refused during a reload. New binds open first, so a bind error changes nothing.
