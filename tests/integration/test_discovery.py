@@ -223,6 +223,32 @@ class DiscoveryTest(DiscoveryTestCase):
         self.dns.resume()
 
 
+class CheckOnlyTest(SluiceTestCase):
+    def test_check_mode_validates_discovery_without_asking_dns(self):
+        # The only nameserver is a port nobody answers on: -t must not wait for it.
+        dead = free_port()
+        path = os.path.join(self.workdir, "t.toml")
+        with open(path, "w") as f:
+            f.write(sluice_config(
+                self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % free_port()],
+                ['name = "app"\n  [pool.discovery]\n  name = "app.test"\n  port = 8000\n'],
+                extra_global='\n[resolver]\nnameservers = ["127.0.0.1:%d"]\ntimeout = "5s"\n'
+                'attempts = 3\n' % dead))
+        started = time.monotonic()
+        out = subprocess.run([SLUICE_BIN, "-t", "-c", path], capture_output=True, text=True,
+                             timeout=30)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        self.assertLess(time.monotonic() - started, 4.0)  # well under one DNS timeout
+        # And an invalid discovery table is a FILE:LINE:COL error.
+        with open(path, "a") as f:
+            f.write('[[pool]]\nname = "bad"\n  [pool.discovery]\n  name = "x.test"\n')
+        out = subprocess.run([SLUICE_BIN, "-t", "-c", path], capture_output=True, text=True,
+                             timeout=30)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn('[pool.discovery] is missing required key "port"', out.stdout + out.stderr)
+        self.assertRegex(out.stdout + out.stderr, r"t\.toml:\d+:\d+: ")
+
+
 class SrvDiscoveryTest(DiscoveryTestCase):
     def test_srv_targets_ports_weights_and_priority(self):
         a, b, c = self.start_backends(3)  # app1..app3 on 127.0.0.1, own ports
