@@ -189,6 +189,10 @@ void Discovery::adopt(std::shared_ptr<const routing::Snapshot> snapshot) {
     if (!draining) drain_check_.stop();
 }
 
+std::vector<std::pair<std::string, std::string>> Discovery::takeForgotten() {
+    return std::exchange(forgotten_, {});
+}
+
 void Discovery::checkDrained() {
     if (!snapshot_) return;
     bool forgot = false;
@@ -211,6 +215,7 @@ void Discovery::checkDrained() {
             if (entry->set.forget(member)) {
                 LOG_INFO("pool %s discovery: server %s drained: removed", name.c_str(),
                          member.c_str());
+                forgotten_.emplace_back(name, member);
                 forgot = true;
             }
         }

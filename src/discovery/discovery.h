@@ -28,6 +28,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 #include "discovery/discovered_set.h"
@@ -52,6 +54,9 @@ class Discovery {
     std::shared_ptr<const config::Config> withServers(std::shared_ptr<const config::Config> running,
                                                       const Deleted& deleted = {}) const;
     void adopt(std::shared_ptr<const routing::Snapshot> snapshot);
+    // Servers forgotten (drained after leaving DNS) since the last call, as {pool, name}: the
+    // caller drops their runtime overrides, which last until a server leaves DNS.
+    std::vector<std::pair<std::string, std::string>> takeForgotten();
 
   private:
     struct PoolEntry;
@@ -64,6 +69,7 @@ class Discovery {
     std::function<void()> on_change_;
     std::map<std::string, std::unique_ptr<PoolEntry>> pools_;
     std::shared_ptr<const routing::Snapshot> snapshot_;
+    std::vector<std::pair<std::string, std::string>> forgotten_;
     loop::Timer notify_;       // delivers on_change outside c-ares' callbacks
     loop::Timer drain_check_;  // while some server drains: is it idle yet?
 };

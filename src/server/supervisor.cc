@@ -194,6 +194,12 @@ void Supervisor::onSignal(int signum) {
 
 void Supervisor::onDiscoveryChange() {
     if (shutting_down_) return;
+    // `set server` on a discovered server lasts until it leaves DNS (config.md).
+    for (const auto& [pool, name] : discovery_->takeForgotten()) {
+        if (control::findOverride(commands_.overrides(), pool, name)) {
+            commands_.execute({"clear", "server", pool + "/" + name}, false);
+        }
+    }
     std::string error;
     if (!publish(config_, commands_.overrides(), &error)) {
         LOG_ERROR("discovery: servers not updated: %s", error.c_str());

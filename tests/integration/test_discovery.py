@@ -205,6 +205,12 @@ class DiscoveryTest(DiscoveryTestCase):
         # set server works on a discovered one.
         self.ctl("set", "server", "app/127.0.0.2_%d" % p, "state", "drain")
         self.wait_serving(["app1", "b3"])
+        # ... until it leaves DNS: back in DNS later, it is a new server, in service again.
+        self.dns.write_hosts({"app.test": ["127.0.0.3"]})
+        self.wait_until(lambda: "127.0.0.2_%d" % p not in self.servers(), "127.0.0.2 to go")
+        self.dns.write_hosts({"app.test": ["127.0.0.2", "127.0.0.3"]})
+        self.wait_serving(["app1", "b2", "b3"])
+        self.assertEqual(self.servers()["127.0.0.2_%d" % p]["admin"], "ready")
 
     def test_reload_keeps_the_discovered_set_of_an_unchanged_pool(self):
         self.start_host_backends(2)
