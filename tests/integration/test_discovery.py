@@ -144,6 +144,37 @@ class DiscoveryTest(DiscoveryTestCase):
         self.assertEqual(self.sluice.output().count("server 127.0.0.2_%d left DNS" % p), 1)
         self.assertEqual(self.sluice.output().count("server 127.0.0.4_%d discovered" % p), 1)
 
+    def share_of(self, name, seconds, max_requests=300):
+        deadline = time.monotonic() + seconds
+        give_up = deadline + 10
+        hits = total = 0
+        while total < max_requests and (time.monotonic() < deadline or
+                                        (total < 20 and time.monotonic() < give_up)):
+            hits += self.backend_of() == name
+            total += 1
+            time.sleep(0.005)
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(total, 20)
+        print("%s: %d/%d in %.1fs" % (name, hits, total, seconds), flush=True)
+        return hits / total
+
+    def test_a_new_address_ramps_up_by_slow_start(self):
+        self.start_host_backends(3)
+        self.start_dns({"app.test": ["127.0.0.2", "127.0.0.3"]})
+        self.start_proxy('slow_start = "5s"\n' + self.discovery(),
+                         algorithm="weighted_round_robin")
+        self.wait_serving(["b2", "b3"])
+        time.sleep(5.5)  # the first servers were discovered after start: they ramped too
+        self.dns.write_hosts({"app.test": HOSTS})
+        self.wait_until(lambda: "b4" in self.seen(3), "b4 to get requests")
+        early = self.share_of("b4", 1.2)
+        time.sleep(4.0)
+        late = self.share_of("b4", 1.5)
+        # Full weight is 1/3 at once; the ramp gives it ~2-13% in the first 1.2 s.
+        self.assertLess(early, 0.18, (early, late))
+        self.assertGreater(late, 0.25, (early, late))
+
     def test_outage_keeps_the_servers_for_hold_then_removes_them(self):
         self.start_host_backends(2)
         self.start_dns({"app.test": ["127.0.0.2", "127.0.0.3"]})
