@@ -123,6 +123,19 @@ TEST_F(DiscoveryTest, FollowsTheNameThroughScaleInToRemoval) {
     EXPECT_EQ(describe(*with()), (Lines{"10.0.0.2_8000"}));
 }
 
+TEST_F(DiscoveryTest, ARecordTtlShorterThanRefreshBringsTheNextLookupForward) {
+    config_.pools[0].discovery->refresh = config::Duration{60'000};  // the records say 1 s
+    discovery_->configure(config_);
+    waitForChanges(1);
+    const int after_first = dns_.queries();
+    EXPECT_EQ(after_first, 2);  // A and AAAA
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (dns_.queries() == after_first && std::chrono::steady_clock::now() < deadline) {
+        uv_run(loop_, UV_RUN_ONCE);
+    }
+    EXPECT_GT(dns_.queries(), after_first);  // within ~1 s, not 60 s
+}
+
 TEST(DiscoveryAddress, NumericAddressesOfBothFamilies) {
     const config::Address v4 = addressOf({"10.0.0.5", 8000, 1, false});
     EXPECT_EQ(v4.text, "10.0.0.5:8000");
