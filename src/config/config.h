@@ -221,7 +221,9 @@ struct ServerConfig {
     Address address;
     unsigned weight = 1;  // 1..1000
     bool backup = false;
-    unsigned max_conns = 0;  // 0 = pool default
+    unsigned max_conns = 0;   // 0 = pool default
+    bool discovered = false;  // found by [pool.discovery] (discovery/), not written in the file
+    bool leaving = false;     // discovered, and gone from DNS: drains, then goes
 };
 
 // [pool.discovery]: servers found in DNS. Exactly one of name (A/AAAA, on `port`) and srv.

@@ -39,7 +39,6 @@ struct GatedFeature {
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
     {"global.stop_grace", nonZeroDuration, "a stop grace period"},
-    {"resolver", written, "DNS resolver configuration"},
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
     {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
     {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
@@ -50,9 +49,7 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.http2_initial_window", written, "HTTP/2"},
     {"listener.tls.alpn", offersH2, "HTTP/2"},
     {"listener.rate_limit", nonEmptyArray, "rate limiting"},
-    {"pool.slow_start", nonZeroDuration, "slow start"},
     {"pool.send_proxy_protocol", nonEmpty, "sending the PROXY protocol"},
-    {"pool.discovery", written, "DNS service discovery"},
 };
 // ---------------------------------------------------------------------------------------------
 

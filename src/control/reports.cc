@@ -114,6 +114,7 @@ std::string showServersReply(const Process& process, const RuntimeState& overrid
                      {"address", s.config.address.text},
                      {"weight", st.weight.load()},
                      {"backup", s.config.backup},
+                     {"discovered", s.config.discovered},
                      {"admin", admin},
                      {"health", health},
                      {"ejected", ejected},
@@ -126,7 +127,11 @@ std::string showServersReply(const Process& process, const RuntimeState& overrid
                       {{"added", added}, {"weight", runtime_weight}, {"admin", runtime_state}}}});
             } else {
                 rows.push_back(
-                    {pool->name(), s.config.name + (added ? "*" : ""), s.config.address.text,
+                    {pool->name(),
+                     s.config.name + (added                 ? "*"
+                                      : s.config.discovered ? "~"
+                                                            : ""),
+                     s.config.address.text,
                      std::to_string(st.weight.load()) + (runtime_weight ? "*" : ""),
                      s.config.backup ? "yes" : "no",
                      std::string(admin) + (runtime_state ? "*" : ""), health,
@@ -140,7 +145,7 @@ std::string showServersReply(const Process& process, const RuntimeState& overrid
     return renderTable({"POOL", "NAME", "ADDRESS", "WEIGHT", "BACKUP", "ADMIN", "HEALTH", "EJECTED",
                         "ACTIVE", "QUEUED", "REQUESTS", "FAILURES", "LAST CHECK", "LAST CHANGE"},
                        rows) +
-           "(* = set at runtime; QUEUED is per pool: see show pools)\n";
+           "(* = set at runtime; ~ = discovered in DNS; QUEUED is per pool: see show pools)\n";
 }
 
 namespace {

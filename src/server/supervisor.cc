@@ -22,6 +22,7 @@ Supervisor::Supervisor(config::Config config)
 Supervisor::~Supervisor() {
     control_.reset();
     admin_.reset();
+    discovery_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
@@ -120,6 +121,11 @@ int Supervisor::run() {
     // Active checks on this (main) loop; servers present at start begin up.
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
     health_->update(snapshot_, true);
+    // DNS discovery on this loop too; its servers join by publishing a new generation.
+    discovery_ =
+        std::make_unique<discovery::Discovery>(loop_.raw(), [this] { onDiscoveryChange(); });
+    discovery_->configure(*config_);
+    discovery_->adopt(snapshot_);
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
         worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
@@ -192,6 +198,20 @@ void Supervisor::onSignal(int signum) {
     }
 }
 
+void Supervisor::onDiscoveryChange() {
+    if (shutting_down_) return;
+    // `set server` on a discovered server lasts until it leaves DNS (config.md).
+    for (const auto& [pool, name] : discovery_->takeForgotten()) {
+        if (control::findOverride(commands_.overrides(), pool, name)) {
+            commands_.execute({"clear", "server", pool + "/" + name}, false);
+        }
+    }
+    std::string error;
+    if (!publish(config_, commands_.overrides(), &error)) {
+        LOG_ERROR("discovery: servers not updated: %s", error.c_str());
+    }
+}
+
 void Supervisor::beginShutdown(const char* why) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
@@ -201,6 +221,7 @@ void Supervisor::beginShutdown(const char* why) {
     shutting_down_ = true;
     handing_over_ = true;
     if (control_) control_->close();  // the main loop must be able to run dry
+    discovery_.reset();               // its timers and query sockets too
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
     LOG_INFO("%s: graceful stop, draining for up to %llums", why,

@@ -19,6 +19,7 @@
 #include "control/commands.h"
 #include "control/control_server.h"
 #include "control/process.h"
+#include "discovery/discovery.h"
 #include "health/health_checker.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
@@ -84,6 +85,8 @@ class Supervisor final : private control::Process, private admin::Source {
     void onSignal(int signum);
     void beginShutdown(const char* why);
     void onWorkerExited();
+    // [pool.discovery] found or lost servers: publish again with the current set.
+    void onDiscoveryChange();
 
     std::shared_ptr<const config::Config> file_config_;  // as the file says
     std::shared_ptr<const config::Config> config_;       // running: the file plus runtime changes
@@ -110,6 +113,7 @@ class Supervisor final : private control::Process, private admin::Source {
     std::vector<uv_signal_t*> signals_;
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
+    std::unique_ptr<discovery::Discovery> discovery_;  // DNS discovery (main thread, c-ares)
     unsigned running_workers_ = 0;
     bool shutting_down_ = false;
     bool handing_over_ = false;

@@ -47,6 +47,12 @@ std::vector<config::Address> bindsOf(const config::Config& config) {
 bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
                                    const control::RuntimeState& overrides, std::string* error,
                                    const tls::Contexts* tls) {
+    // Discovered servers join the running configuration here; config_ stays without them.
+    std::shared_ptr<const config::Config> running = next;
+    if (discovery_) {
+        discovery_->configure(*running);
+        next = discovery_->withServers(running, overrides.deleted);
+    }
     // Listening sockets whose bind is unchanged stay open in every worker: no connection is
     // refused during a reload. New binds open first, so a bind error changes nothing.
     std::set<std::string> wanted;
@@ -70,11 +76,12 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     // Servers new to this generation start down when their pool has an active check; this
     // must happen before any worker can pick them.
     if (health_) health_->update(snapshot, false);
+    if (discovery_) discovery_->adopt(snapshot);  // servers that left DNS drain
     for (unsigned w = 0; w < worker_count_; ++w) {
         workers_[w]->adopt(snapshot, std::move(added[w]), removed);
     }
     open_binds_ = std::move(wanted);
-    config_ = std::move(next);
+    config_ = std::move(running);
     return true;
 }
 
