@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
+#include "server/systemd_notify.h"
 
 namespace sluice::server {
 
@@ -27,6 +28,7 @@ Supervisor::~Supervisor() {
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     shutdown_timer_.reset();
+    status_timer_.reset();
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
 }
 
@@ -116,7 +118,8 @@ int Supervisor::run() {
     health_->update(snapshot_, true);
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
-        worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
+        worker->start([this] { loop_.post([this] { onWorkerExited(); }); },
+                      [this] { loop_.post([this] { onWorkerServing(); }); });
     }
     LOG_INFO("sluice started: %zu listeners, %zu pools, %zu servers, %u workers, pid %d",
              config_->listeners.size(), config_->pools.size(), config_->serverCount(),
@@ -193,6 +196,8 @@ void Supervisor::beginShutdown(const char* why) {
         return;
     }
     shutting_down_ = true;
+    systemd::notify("STOPPING=1\nSTATUS=stopping: " + std::string(why));
+    status_timer_.reset();
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
@@ -207,10 +212,30 @@ void Supervisor::beginShutdown(const char* why) {
     shutdown_timer_->start(timeout);
 }
 
+void Supervisor::onWorkerServing() {
+    if (++serving_workers_ != worker_count_ || shutting_down_) return;
+    // Every listener is bound (before the workers started) and every worker accepts on all of
+    // its sockets: only now is the service ready.
+    LOG_INFO("sluice ready: %u workers serving", worker_count_);
+    systemd::notify("READY=1\nSTATUS=" + statusLine());
+    if (systemd::enabled()) {
+        status_timer_ = std::make_unique<loop::Timer>(
+            loop_.raw(), [this] { systemd::notify("STATUS=" + statusLine()); });
+        status_timer_->start(5000, 5000);
+    }
+}
+
+std::string Supervisor::statusLine() const {
+    return "generation " + std::to_string(generation_) + ", " +
+           std::to_string(counters_.open_connections.load()) + " connections, " +
+           std::to_string(counters_.requests.load()) + " requests";
+}
+
 void Supervisor::onWorkerExited() {
     if (--running_workers_ > 0) return;
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
+    status_timer_.reset();
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });

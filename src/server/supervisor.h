@@ -53,6 +53,7 @@ class Supervisor final : private control::Process {
     bool publish(std::shared_ptr<const config::Config> running,
                  const control::RuntimeState& overrides, std::string* error) override;
     control::ReloadOutcome reload(const Derive& derive) override;
+    control::ReloadOutcome reloadFile(const Derive& derive);  // reload() between the notifications
 
     // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
     bool openSockets(const std::vector<config::Address>& binds,
@@ -68,7 +69,10 @@ class Supervisor final : private control::Process {
     void installSignals();
     void onSignal(int signum);
     void beginShutdown(const char* why);
+    void onWorkerServing();
     void onWorkerExited();
+    // "generation N, C connections, R requests": the service manager's STATUS= line.
+    std::string statusLine() const;
 
     std::shared_ptr<const config::Config> file_config_;  // as the file says
     std::shared_ptr<const config::Config> config_;       // running: the file plus runtime changes
@@ -91,6 +95,8 @@ class Supervisor final : private control::Process {
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
     unsigned running_workers_ = 0;
+    unsigned serving_workers_ = 0;        // workers whose sockets all accept
+    std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only
     bool shutting_down_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
 #include "server/supervisor.h"
+#include "server/systemd_notify.h"
 #include "tls/contexts.h"
 
 namespace sluice::server {
@@ -92,11 +93,20 @@ void applyLogConfig(const config::LogConfig& config) {
 }
 
 control::ReloadOutcome Supervisor::reload(const Derive& derive) {
-    control::ReloadOutcome outcome;
     if (shutting_down_) {
+        control::ReloadOutcome outcome;
         outcome.errors.push_back("sluice is shutting down");
         return outcome;
     }
+    // The service manager sees the reload from start to end, failed or not.
+    systemd::notify(systemd::reloadingState());
+    control::ReloadOutcome outcome = reloadFile(derive);
+    systemd::notify("READY=1\nSTATUS=" + statusLine());
+    return outcome;
+}
+
+control::ReloadOutcome Supervisor::reloadFile(const Derive& derive) {
+    control::ReloadOutcome outcome;
     auto loaded = config::loadConfig(config_path_);
     if (auto* errors = std::get_if<config::ConfigErrors>(&loaded)) {
         outcome.errors = std::move(errors->messages);

@@ -49,8 +49,9 @@ Worker::~Worker() {
     for (const auto& socket : pending_sockets_) ::close(socket.fd);
 }
 
-void Worker::start(std::function<void()> on_exit) {
+void Worker::start(std::function<void()> on_exit, std::function<void()> on_serving) {
     on_exit_ = std::move(on_exit);
+    on_serving_ = std::move(on_serving);
     thread_ = std::thread([this] { run(); });
 }
 
@@ -61,6 +62,7 @@ void Worker::join() {
 void Worker::run() {
     for (const auto& socket : pending_sockets_) openPort(socket);
     pending_sockets_.clear();
+    if (on_serving_) on_serving_();
     loop_->run();
     // Loop ran dry: every session and listener is gone.
     ctx_.reset();

@@ -1,0 +1,130 @@
+"""systemd readiness (control.md "systemd"): sd_notify datagrams on a real AF_UNIX notify socket
+the test binds and hands to sluice as NOTIFY_SOCKET, as systemd does for Type=notify."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import (SLUICE_BIN, RecordingUpstream, SluiceTestCase, free_port, http_request,
+                     pool_toml, sluice_config)
+
+
+class NotifySocket:
+    """The service manager's side: a datagram socket collecting sd_notify messages."""
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def next(self, timeout=15.0):
+        """The next datagram as a dict of its assignments (None after `timeout`)."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(4096)
+        except socket.timeout:
+            return None
+        fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
+        self.messages.append(fields)
+        return fields
+
+    def close(self):
+        self.sock.close()
+
+
+def start_notified(test, config_text, notify):
+    path = os.path.join(test.workdir, "sluice.toml")
+    with open(path, "w") as f:
+        f.write(config_text)
+    log = open(os.path.join(test.workdir, "sluice.log"), "wb")
+    env = dict(os.environ, NOTIFY_SOCKET=notify.path)
+    proc = subprocess.Popen([SLUICE_BIN, "-c", path], stdout=log, stderr=subprocess.STDOUT,
+                            env=env)
+
+    def stop():
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    test.add_cleanup(stop)
+    return proc
+
+
+def sluice_log(test):
+    with open(os.path.join(test.workdir, "sluice.log"), "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+class NotifyTest(SluiceTestCase):
+    def setUp(self):
+        super().setUp()
+        self.notify = NotifySocket(self.workdir)
+        self.add_cleanup(self.notify.close)
+        self.upstream = RecordingUpstream()
+        self.add_cleanup(self.upstream.close)
+
+    def config(self, port, workers=2):
+        return sluice_config(
+            self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+            [pool_toml("app", [self.upstream.port])], workers=workers)
+
+    def test_ready_only_when_serving_then_reloading_ready_and_stopping(self):
+        port = free_port()
+        proc = start_notified(self, self.config(port, workers=3), self.notify)
+        ready = self.notify.next()
+        self.assertIsNotNone(ready, "no READY=1 within 15 s; log:\n" + sluice_log(self))
+        self.assertEqual(ready.get("READY"), "1", ready)
+        self.assertRegex(ready.get("STATUS", ""), r"^generation 1, \d+ connections")
+        # READY=1 means serving: the first request right after it succeeds, no waiting.
+        status, _, body = http_request(port)
+        self.assertEqual((status, body), (200, b"ok"))
+
+        proc.send_signal(signal.SIGHUP)
+        reloading = self.notify.next()
+        self.assertEqual(reloading.get("RELOADING"), "1", reloading)
+        self.assertRegex(reloading.get("MONOTONIC_USEC", ""), r"^\d+$")
+        ready = self.notify.next()
+        self.assertEqual(ready.get("READY"), "1", ready)
+        self.assertRegex(ready.get("STATUS", ""), r"^generation 2, ")
+
+        proc.send_signal(signal.SIGTERM)
+        stopping = self.notify.next()
+        self.assertEqual(stopping.get("STOPPING"), "1", stopping)
+        self.assertEqual(proc.wait(15), 0, sluice_log(self))
+
+    def test_bind_failure_exits_non_zero_without_ready(self):
+        port = free_port()
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", port))  # no SO_REUSEPORT: sluice's bind must fail
+        taken.listen(1)
+        self.add_cleanup(taken.close)
+        proc = start_notified(self, self.config(port), self.notify)
+        self.assertEqual(proc.wait(15), 1, sluice_log(self))
+        self.assertIn("bind 127.0.0.1:%d" % port, sluice_log(self))
+        message = self.notify.next(timeout=0.5)
+        self.assertIsNone(message, "sluice sent %r before failing" % message)
+
+    def test_systemd_run_start_fails_on_bind_error(self):
+        # Needs a running systemd (PID 1) to start a transient Type=notify unit.
+        if not os.path.isdir("/run/systemd/system") or not shutil.which("systemd-run"):
+            self.skipTest("no running systemd on this machine (/run/systemd/system absent)")
+        port = free_port()
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", port))
+        taken.listen(1)
+        self.add_cleanup(taken.close)
+        path = os.path.join(self.workdir, "sluice.toml")
+        with open(path, "w") as f:
+            f.write(self.config(port))
+        out = subprocess.run(["systemd-run", "--user", "--wait", "-p", "Type=notify",
+                              SLUICE_BIN, "-c", path], capture_output=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
