@@ -47,6 +47,17 @@ int usageError(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Before anything else: the path this binary was started from (an upgrade executes it
+    // again, so a package's newer binary) and what a process being upgraded handed over.
+    const auto launch = sluice::server::LaunchInfo::current(argc, argv);
+    sluice::server::Inheritance inherited;
+    {
+        std::string error;
+        if (!sluice::server::Inheritance::fromEnvironment(&inherited, &error)) {
+            std::fprintf(stderr, "sluice: %s\n", error.c_str());
+            return 1;
+        }
+    }
     std::string config_path = kDefaultConfig;
     bool test_only = false;
     // "+": options end at the first other argument (which is then an error), as they are read
@@ -111,6 +122,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice: access_log %s\n", error.c_str());
         return 1;
     }
-    sluice::server::Supervisor supervisor(std::move(config));
+    sluice::server::Supervisor supervisor(std::move(config), launch, std::move(inherited));
     return supervisor.run();
 }

@@ -26,8 +26,9 @@ namespace {
 
 constexpr const char* kDefaultConfig = "/etc/sluice/sluice.toml";
 constexpr const char* kFallbackSocket = "/run/sluice/control.sock";
-// A reload may take a while (config parse, DNS); the server answers when it is done.
-constexpr int kReplyTimeoutSeconds = 60;
+// A reload may take a while (config parse, DNS), an upgrade up to the 60 s the new process has
+// to become ready; the server answers when it is done.
+constexpr int kReplyTimeoutSeconds = 90;
 
 constexpr int kExitOk = 0;
 constexpr int kExitServerError = 1;
@@ -56,6 +57,7 @@ void usage(FILE* out) {
                  "  clear server POOL/NAME               drop runtime overrides\n"
                  "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
                  "  del server POOL/NAME\n"
+                 "  upgrade                              zero-downtime binary upgrade\n"
                  "\n"
                  "exit status: 0 ok, 1 the server answered with an error, 2 could not connect or "
                  "bad usage\n",

@@ -27,6 +27,7 @@ constexpr const char* kHelp =
     "  clear server POOL/NAME\n"
     "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
     "  del server POOL/NAME\n"
+    "  upgrade\n"
     "append --json for JSON output\n";
 
 constexpr const char* kAddUsage = "usage: add server POOL/NAME ADDRESS [weight N] [backup]";
@@ -103,6 +104,30 @@ std::string Commands::execute(const std::vector<std::string>& args, bool json) {
     std::string reply = run(args, json);
     if (json && reply.starts_with("error: ")) reply = jsonError(reply);
     return reply;
+}
+
+bool Commands::executeLater(const std::vector<std::string>& args, bool json, Reply reply) {
+    if (args.size() != 1 || args[0] != "upgrade") return false;
+    process_.upgrade([reply = std::move(reply), json](const UpgradeOutcome& outcome) {
+        reply(upgradeReply(outcome, json));
+    });
+    return true;
+}
+
+std::string Commands::upgradeReply(const UpgradeOutcome& outcome, bool json) {
+    if (!outcome.ok) {
+        const std::string text = "error: upgrade failed: " + outcome.error + "\n";
+        return json ? jsonError(text) : text;
+    }
+    if (json) {
+        return toJsonText(Json{{"ok", true},
+                               {"old_pid", outcome.old_pid},
+                               {"new_pid", outcome.new_pid},
+                               {"version", outcome.version}}) +
+               "\n";
+    }
+    return "ok: upgraded, pid " + std::to_string(outcome.old_pid) + " -> " +
+           std::to_string(outcome.new_pid) + " (version " + outcome.version + ")\n";
 }
 
 std::string Commands::run(const std::vector<std::string>& args, bool json) {

@@ -36,11 +36,17 @@ class Commands final : public CommandHandler {
 
     // CommandHandler: one command line, already split into tokens.
     std::string execute(const std::vector<std::string>& args, bool json) override;
+    // `upgrade` answers once the new process serves or has failed.
+    bool executeLater(const std::vector<std::string>& args, bool json, Reply reply) override;
 
     // Re-reads the configuration file and re-applies the overrides to it (`reload`, SIGHUP).
     ReloadOutcome reload();
 
     const RuntimeState& overrides() const { return overrides_; }
+
+    // The `upgrade` reply for `outcome`: "ok: upgraded, pid OLD -> NEW (version V)" or
+    // "error: upgrade failed: WHY" (as JSON with `json`).
+    static std::string upgradeReply(const UpgradeOutcome& outcome, bool json);
 
   private:
     std::string run(const std::vector<std::string>& args, bool json);

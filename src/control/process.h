@@ -25,7 +25,7 @@ struct ProcessStatus {
     unsigned workers = 0;
     int64_t open_connections = 0;
     uint64_t accepted = 0;
-    uint64_t requests = 0;  // served, all workers
+    uint64_t requests = 0;       // served, all workers
     uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
 };
 
@@ -42,6 +42,15 @@ struct ReloadOutcome {
     uint64_t generation = 0;
     config::ConfigDiff diff;         // running configuration before -> after
     std::vector<std::string> notes;  // e.g. runtime-added servers now defined by the file
+};
+
+// What a binary upgrade did (the `upgrade` reply, the SIGUSR2 log line).
+struct UpgradeOutcome {
+    bool ok = false;
+    std::string error;  // when !ok
+    int64_t old_pid = 0;
+    int64_t new_pid = 0;
+    std::string version;  // of the new process
 };
 
 class Process {
@@ -71,6 +80,15 @@ class Process {
     // then derive's). On any error, lists every error and changes nothing.
     using Derive = std::function<Applied(const config::Config& file)>;
     virtual ReloadOutcome reload(const Derive& derive) = 0;
+
+    // Starts a zero-downtime binary upgrade (control.md); `done` runs later on the main thread,
+    // exactly once, when the new process serves (and this one began to drain) or has failed
+    // (this one serves on). The default: not supported.
+    virtual void upgrade(std::function<void(const UpgradeOutcome&)> done) {
+        UpgradeOutcome outcome;
+        outcome.error = "upgrade is not supported by this process";
+        done(outcome);
+    }
 };
 
 }  // namespace sluice::control

@@ -17,10 +17,13 @@
 
 namespace sluice::server {
 
-Supervisor::Supervisor(config::Config config)
-    : config_(std::make_shared<const config::Config>(std::move(config))) {}
+Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inherited)
+    : config_(std::make_shared<const config::Config>(std::move(config))),
+      launch_(std::move(launch)),
+      inherited_(std::move(inherited)) {}
 
 Supervisor::~Supervisor() {
+    upgrade_.reset();
     control_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
@@ -67,6 +70,17 @@ int Supervisor::run() {
     std::signal(SIGPIPE, SIG_IGN);
     worker_count_ = config_->global.workers;
     if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
+    if (inherited_.active() && !inherited_.listeners.empty()) {
+        // Every inherited socket keeps a worker accepting on it (a closed one would drop the
+        // connections in its queue): as many workers as the old process had.
+        const auto inherited_workers =
+            static_cast<unsigned>(inherited_.listeners.begin()->second.size());
+        if (inherited_workers != worker_count_) {
+            LOG_WARN("global.workers changed: takes effect at the next restart (%u workers)",
+                     inherited_workers);
+            worker_count_ = inherited_workers;
+        }
+    }
     config_path_ = config_->path;
     file_config_ = config_;
     {
@@ -93,13 +107,20 @@ int Supervisor::run() {
         return 1;
     }
     for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
+    // Inherited sockets of listeners the new configuration no longer has.
+    for (auto& [key, fds] : inherited_.listeners) {
+        for (int fd : fds) ::close(fd);
+    }
+    inherited_.listeners.clear();
     if (!dropPrivileges()) return 1;
 
     control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
     const std::string& socket_path = config_->global.control_socket;
     const std::string socket_dir = socket_path.substr(0, socket_path.rfind('/') + 1);
     struct stat dir_stat {};
-    if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
+    if (inherited_.control_fd >= 0) {
+        // Adopted from the old process once this one serves (takeOver()).
+    } else if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
         // No such directory (e.g. /run/sluice outside systemd): serve anyway; SIGHUP still
         // reloads. Anything else wrong with the socket (another sluice on it) is fatal.
         LOG_WARN("control socket %s disabled: directory %s does not exist", socket_path.c_str(),
@@ -139,7 +160,7 @@ int Supervisor::run() {
 }
 
 void Supervisor::installSignals() {
-    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) {
         auto* sig = new uv_signal_t;
         uv_signal_init(loop_.raw(), sig);
         sig->data = this;
@@ -184,19 +205,31 @@ void Supervisor::onSignal(int signum) {
             LOG_INFO("SIGUSR1: log files reopened");
             break;
         }
+        case SIGUSR2:
+            upgrade([](const control::UpgradeOutcome& outcome) {
+                if (outcome.ok) {
+                    LOG_INFO("SIGUSR2: upgraded, pid %lld -> %lld (version %s)",
+                             static_cast<long long>(outcome.old_pid),
+                             static_cast<long long>(outcome.new_pid), outcome.version.c_str());
+                } else {
+                    LOG_ERROR("SIGUSR2: upgrade failed: %s; still serving", outcome.error.c_str());
+                }
+            });
+            break;
         default:
             break;
     }
 }
 
-void Supervisor::beginShutdown(const char* why) {
+void Supervisor::beginShutdown(const char* why, bool handover) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
         for (auto& worker : workers_) worker->abort();
         return;
     }
     shutting_down_ = true;
-    systemd::notify("STOPPING=1\nSTATUS=stopping: " + std::string(why));
+    if (!handover) systemd::notify("STOPPING=1\nSTATUS=stopping: " + std::string(why));
+    upgrade_.reset();  // a new process not ready yet is not waited for
     status_timer_.reset();
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
@@ -217,7 +250,11 @@ void Supervisor::onWorkerServing() {
     // Every listener is bound (before the workers started) and every worker accepts on all of
     // its sockets: only now is the service ready.
     LOG_INFO("sluice ready: %u workers serving", worker_count_);
-    systemd::notify("READY=1\nSTATUS=" + statusLine());
+    if (inherited_.active()) {
+        takeOver();  // the old process tells systemd (MAINPID=, READY=1)
+    } else {
+        systemd::notify("READY=1\nSTATUS=" + statusLine());
+    }
     if (systemd::enabled()) {
         status_timer_ = std::make_unique<loop::Timer>(
             loop_.raw(), [this] { systemd::notify("STATUS=" + statusLine()); });

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -21,6 +22,7 @@
 #include "loop/timer.h"
 #include "proxy/proxy_context.h"
 #include "routing/snapshot.h"
+#include "server/upgrade.h"
 #include "server/worker.h"
 #include "tls/contexts.h"
 #include "tls/ticket_keys.h"
@@ -34,7 +36,9 @@ std::vector<config::Address> bindsOf(const config::Config& config);
 
 class Supervisor final : private control::Process {
   public:
-    explicit Supervisor(config::Config config);
+    // `launch`: what an upgrade executes; `inherited`: what this process received from the one
+    // it upgrades (empty for a normal start).
+    explicit Supervisor(config::Config config, LaunchInfo launch = {}, Inheritance inherited = {});
     ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
     Supervisor& operator=(const Supervisor&) = delete;
@@ -54,6 +58,11 @@ class Supervisor final : private control::Process {
                  const control::RuntimeState& overrides, std::string* error) override;
     control::ReloadOutcome reload(const Derive& derive) override;
     control::ReloadOutcome reloadFile(const Derive& derive);  // reload() between the notifications
+    void upgrade(std::function<void(const control::UpgradeOutcome&)> done) override;
+    void onUpgradeDone(bool ok, pid_t pid, const std::string& text,
+                       const std::function<void(const control::UpgradeOutcome&)>& done);
+    // An upgraded process that serves: tells its predecessor, takes over the control socket.
+    void takeOver();
 
     // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
     bool openSockets(const std::vector<config::Address>& binds,
@@ -68,7 +77,8 @@ class Supervisor final : private control::Process {
     bool dropPrivileges();
     void installSignals();
     void onSignal(int signum);
-    void beginShutdown(const char* why);
+    // `handover`: an upgrade's new process serves now (no STOPPING=1: the service goes on).
+    void beginShutdown(const char* why, bool handover = false);
     void onWorkerServing();
     void onWorkerExited();
     // "generation N, C connections, R requests": the service manager's STATUS= line.
@@ -81,6 +91,10 @@ class Supervisor final : private control::Process {
     std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
     std::string config_path_;
     std::set<std::string> open_binds_;  // bind keys with a listening socket in every worker
+    std::map<std::string, std::vector<int>> listener_fds_;  // bind key -> one fd per worker
+    LaunchInfo launch_;
+    Inheritance inherited_;
+    std::unique_ptr<UpgradeChild> upgrade_;  // while an upgrade waits for its new process
     uint64_t generation_ = 1;
     unsigned worker_count_ = 0;
     routing::ServerStateRegistry registry_;
@@ -95,7 +109,7 @@ class Supervisor final : private control::Process {
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
     unsigned running_workers_ = 0;
-    unsigned serving_workers_ = 0;        // workers whose sockets all accept
+    unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only
     bool shutting_down_ = false;
 };

@@ -20,8 +20,15 @@ bool Supervisor::openSockets(const std::vector<config::Address>& binds,
                              std::string* error) {
     per_worker.assign(worker_count_, {});
     for (const auto& bind : binds) {
+        const std::string key = net::bindKey(bind);
+        // Handed over by the process this one upgrades: used as they are, never bound again.
+        std::vector<int> inherited;
+        if (auto it = inherited_.listeners.find(key); it != inherited_.listeners.end()) {
+            inherited = std::move(it->second);
+            inherited_.listeners.erase(it);
+        }
         for (unsigned w = 0; w < worker_count_; ++w) {
-            int fd = net::openListenSocket(bind, error);
+            int fd = w < inherited.size() ? inherited[w] : net::openListenSocket(bind, error);
             if (fd < 0) {
                 for (auto& sockets : per_worker) {
                     for (const auto& socket : sockets) ::close(socket.fd);
@@ -29,8 +36,11 @@ bool Supervisor::openSockets(const std::vector<config::Address>& binds,
                 per_worker.assign(worker_count_, {});
                 return false;
             }
-            per_worker[w].push_back({net::bindKey(bind), fd});
+            per_worker[w].push_back({key, fd});
         }
+    }
+    for (const auto& sockets : per_worker) {
+        for (const auto& socket : sockets) listener_fds_[socket.key].push_back(socket.fd);
     }
     return true;
 }
@@ -74,6 +84,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     for (unsigned w = 0; w < worker_count_; ++w) {
         workers_[w]->adopt(snapshot, std::move(added[w]), removed);
     }
+    for (const auto& key : removed) listener_fds_.erase(key);
     open_binds_ = std::move(wanted);
     config_ = std::move(next);
     return true;
