@@ -136,6 +136,7 @@ int Supervisor::run() {
     }
     // Active checks on this (main) loop; servers present at start begin up.
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
+    health_->seedInitial(std::move(inherited_.health));  // from the process this one upgrades
     health_->update(snapshot_, true);
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {

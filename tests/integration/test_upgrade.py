@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+import json
 import unittest
 
-from harness import (SLUICE_BIN, EchoServer, SluiceTestCase, free_port, http_request, pool_toml,
+from harness import (SLUICE_BIN, EchoServer, RawServer, SluiceTestCase, free_port, http_request, pool_toml,
                      read_response, sha256, sluice_config)
 
 SLUICECTL = os.environ.get("SLUICECTL_BIN", "")
@@ -321,6 +322,44 @@ class UpgradeTest(SluiceTestCase):
         os.kill(current, signal.SIGTERM)
         self.assertTrue(wait_gone(current, 15))
         self.assertNotIn("Sanitizer", self.log())
+
+    def server_health(self):
+        out = self.ctl("show", "servers", "--json")
+        rows = json.loads(out.stdout)
+        rows = rows.get("servers", rows) if isinstance(rows, dict) else rows
+        return {r["name"]: r["health"] for r in rows}
+
+    def test_server_health_carries_over(self):
+        # app1 answers checks; app2 accepts and never answers, so each of its checks takes the
+        # whole 3 s timeout: a new process that started it up again would show it up for 3 s.
+        backends = self.start_backends(1)
+        hang = RawServer(lambda conn: time.sleep(30))
+        self.add_cleanup(hang.close)
+        port = free_port()
+        config = sluice_config(
+            self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+            [pool_toml("app", [backends[0].port, hang.port],
+                       '[pool.health_check]\npath = "/healthz"\ninterval = "1s"\n'
+                       'timeout = "3s"\nrise = 1\nfall = 1')])
+        first = self.start(config)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if self.server_health() == {"app1": "up", "app2": "down"}:
+                    break
+            except (ValueError, KeyError):
+                pass
+            self.assertLess(time.monotonic(), deadline, self.log())
+            time.sleep(0.1)
+        out = self.ctl("upgrade")
+        self.assertEqual(out.returncode, 0, out.stdout + self.log())
+        new = int(out.stdout.split("-> ")[1].split()[0])
+        self.pids.append(new)
+        self.assertEqual(self.status_pid(), new)
+        self.assertEqual(self.server_health(), {"app1": "up", "app2": "down"})
+        self.assertEqual(first.wait(15), 0, self.log())
+        os.kill(new, signal.SIGTERM)
+        self.assertTrue(wait_gone(new, 15))
 
 
 if __name__ == "__main__":
