@@ -38,7 +38,6 @@ struct GatedFeature {
 // FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
-    {"global.stop_grace", nonZeroDuration, "a stop grace period"},
     {"admin.listen", nonEmpty, "the admin endpoint"},
     {"resolver", written, "DNS resolver configuration"},
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},

@@ -31,6 +31,7 @@ Supervisor::~Supervisor() {
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     shutdown_timer_.reset();
+    grace_timer_.reset();
     status_timer_.reset();
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
 }
@@ -225,17 +226,38 @@ void Supervisor::onSignal(int signum) {
 void Supervisor::beginShutdown(const char* why, bool handover) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
+        if (grace_timer_ && grace_timer_->active()) {
+            grace_timer_.reset();
+            beginDrain(why);
+        }
         for (auto& worker : workers_) worker->abort();
         return;
     }
     shutting_down_ = true;
+    handing_over_ = true;
     if (!handover) systemd::notify("STOPPING=1\nSTATUS=stopping: " + std::string(why));
-    upgrade_.reset();  // a new process not ready yet is not waited for
+    if (upgrade_ && !handover) upgrade_->cancel("sluice is shutting down");
     status_timer_.reset();
+    const auto grace = static_cast<uint64_t>(config_->global.stop_grace.count());
+    if (handover || grace == 0) {
+        beginDrain(why);
+        return;
+    }
+    // stop_grace: accept and serve as usual while /healthz says 503, so that a balancer in
+    // front moves traffic away before the listeners close.
+    LOG_INFO("%s: graceful stop; serving on for stop_grace %llums, then draining", why,
+             static_cast<unsigned long long>(grace));
+    grace_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this, reason = std::string(why)] {
+        beginDrain(reason + " (after stop_grace)");
+    });
+    grace_timer_->start(grace);
+}
+
+void Supervisor::beginDrain(const std::string& why) {
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
-    LOG_INFO("%s: graceful stop, draining for up to %llums", why,
+    LOG_INFO("%s: graceful stop, draining for up to %llums", why.c_str(),
              static_cast<unsigned long long>(timeout));
     for (auto& worker : workers_) worker->stop();
     shutdown_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this] {

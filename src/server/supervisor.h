@@ -45,6 +45,9 @@ class Supervisor final : private control::Process {
 
     // Binds, starts workers and serves until SIGTERM/SIGINT and the drain that follows.
     int run();
+    // True from the moment a graceful stop (its stop_grace included) or an upgrade hand-over
+    // begins: /healthz answers 503 from then on.
+    bool handingOver() const { return handing_over_; }
 
   private:
     // control::Process (supervisor_reload.cc for publish and reload).
@@ -79,6 +82,8 @@ class Supervisor final : private control::Process {
     void onSignal(int signum);
     // `handover`: an upgrade's new process serves now (no STOPPING=1: the service goes on).
     void beginShutdown(const char* why, bool handover = false);
+    // After stop_grace (or at once): close listeners and drain.
+    void beginDrain(const std::string& why);
     void onWorkerServing();
     void onWorkerExited();
     // "generation N, C connections, R requests": the service manager's STATUS= line.
@@ -107,11 +112,13 @@ class Supervisor final : private control::Process {
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<uv_signal_t*> signals_;
     std::unique_ptr<loop::Timer> shutdown_timer_;
+    std::unique_ptr<loop::Timer> grace_timer_;       // while stop_grace runs
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
     unsigned running_workers_ = 0;
     unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only
     bool shutting_down_ = false;
+    bool handing_over_ = false;  // a graceful stop or an upgrade hand-over has begun
 };
 
 }  // namespace sluice::server

@@ -72,6 +72,8 @@ class UpgradeChild {
     bool start(const LaunchInfo& launch, const std::map<std::string, std::vector<int>>& listeners,
                int control_fd, const std::string& health_text, std::string* error);
     pid_t pid() const { return pid_; }
+    // Gives up on a new process not ready yet: kills and reaps it; `done` gets (false, why).
+    void cancel(const std::string& why) { fail(why); }
 
   private:
     static void onReadable(uv_poll_t* handle, int status, int events);
