@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "config/units.h"
 #include "control/reports.h"
 #include "control/state_file.h"
 
@@ -27,6 +28,7 @@ constexpr const char* kHelp =
     "  clear server POOL/NAME\n"
     "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
     "  del server POOL/NAME\n"
+    "  wait server POOL/NAME idle [TIMEOUT]\n"
     "  upgrade\n"
     "append --json for JSON output\n";
 
@@ -107,11 +109,86 @@ std::string Commands::execute(const std::vector<std::string>& args, bool json) {
 }
 
 bool Commands::executeLater(const std::vector<std::string>& args, bool json, Reply reply) {
+    if (args.size() >= 2 && args[0] == "wait" && args[1] == "server") {
+        return waitIdle(args, json, std::move(reply));
+    }
     if (args.size() != 1 || args[0] != "upgrade") return false;
     process_.upgrade([reply = std::move(reply), json](const UpgradeOutcome& outcome) {
         reply(upgradeReply(outcome, json));
     });
     return true;
+}
+
+bool Commands::waitIdle(const std::vector<std::string>& args, bool json, Reply reply) {
+    finished_waits_.clear();
+    const auto answer = [json, &reply](const std::string& text) {
+        reply(json && text.starts_with("error: ") ? jsonError(text) : text);
+        return true;
+    };
+    std::string pool, name;
+    if (args.size() < 4 || args.size() > 5 || args[3] != "idle") {
+        return answer("error: usage: wait server POOL/NAME idle [TIMEOUT]");
+    }
+    if (!splitPoolServer(args[2], &pool, &name)) {
+        return answer("error: expected POOL/NAME, got \"" + args[2] + "\"");
+    }
+    uint64_t timeout_ms = kDefaultWaitMs;
+    if (args.size() == 5) {
+        std::string error;
+        const auto parsed = config::parseDuration(args[4], &error);
+        if (!parsed) return answer("error: TIMEOUT \"" + args[4] + "\": " + error);
+        timeout_ms = static_cast<uint64_t>(parsed->count());
+    }
+    if (process_.loop() == nullptr) return answer("error: wait is not supported here");
+    const auto snapshot = process_.snapshot();
+    const int pool_index = snapshot->poolIndex(pool);
+    if (pool_index < 0) return answer("error: no pool named \"" + pool + "\"");
+    std::shared_ptr<upstream::ServerState> state;
+    for (const auto& s : snapshot->pools[static_cast<size_t>(pool_index)]->servers) {
+        if (s.config.name == name) state = s.state;
+    }
+    if (!state) return answer("error: no server " + pool + "/" + name);
+
+    const std::string label = pool + "/" + name;
+    const uint64_t id = next_wait_++;
+    const uint64_t deadline = process_.nowMs() + timeout_ms;
+    const auto check = [this, id, state, label, deadline, timeout_ms, json, reply]() {
+        finished_waits_.clear();
+        const uint32_t active = state->active.load(std::memory_order_relaxed);
+        std::string text;
+        if (active == 0) {
+            text = json ? toJsonText(Json{{"ok", true}, {"server", label}, {"idle", true}}) + "\n"
+                        : "ok: server " + label + " is idle\n";
+        } else if (process_.nowMs() >= deadline) {
+            text = "error: timeout: server " + label + " still has " + std::to_string(active) +
+                   " active after " + std::to_string(timeout_ms) + "ms\n";
+            if (json) text = jsonError(text);
+        } else {
+            return false;
+        }
+        if (auto it = waits_.find(id); it != waits_.end()) {
+            it->second.timer->stop();
+            finished_waits_.push_back(std::move(it->second.timer));
+            waits_.erase(it);
+        }
+        reply(text);
+        return true;
+    };
+    if (check()) return true;
+    auto timer = std::make_unique<loop::Timer>(process_.loop(), [check] { check(); });
+    timer->start(kIdlePollMs, kIdlePollMs);
+    waits_[id] = Wait{std::move(timer), reply, json};
+    return true;
+}
+
+void Commands::cancelWaits(const std::string& why) {
+    auto waits = std::move(waits_);
+    waits_.clear();
+    for (auto& [id, wait] : waits) {
+        const std::string text = "error: " + why + "\n";
+        wait.reply(wait.json ? jsonError(text) : text);
+    }
+    finished_waits_.clear();
 }
 
 std::string Commands::upgradeReply(const UpgradeOutcome& outcome, bool json) {

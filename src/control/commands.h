@@ -14,17 +14,22 @@
 //   "error: WHAT\n" plus one line per further error (reload), or with --json
 //   {"error":"WHAT","errors":[...]} ("errors" only when there are more).
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "control/control_server.h"
 #include "control/process.h"
 #include "control/runtime_state.h"
+#include "loop/timer.h"
 
 namespace sluice::control {
 
 class Commands final : public CommandHandler {
   public:
+    static constexpr uint64_t kIdlePollMs = 50;
+    static constexpr uint64_t kDefaultWaitMs = 30000;
     explicit Commands(Process& process);
     Commands(const Commands&) = delete;
     Commands& operator=(const Commands&) = delete;
@@ -36,13 +41,18 @@ class Commands final : public CommandHandler {
 
     // CommandHandler: one command line, already split into tokens.
     std::string execute(const std::vector<std::string>& args, bool json) override;
-    // `upgrade` answers once the new process serves or has failed.
+    // `upgrade` answers once the new process serves or has failed; `wait server POOL/NAME idle
+    // [TIMEOUT]` once the server has no request or connection in flight (checked every
+    // kIdlePollMs), or with "error: timeout ..." after TIMEOUT (default 30s).
     bool executeLater(const std::vector<std::string>& args, bool json, Reply reply) override;
 
     // Re-reads the configuration file and re-applies the overrides to it (`reload`, SIGHUP).
     ReloadOutcome reload();
 
     const RuntimeState& overrides() const { return overrides_; }
+    // Answers every pending `wait server` with an error (sluice stops) and frees its timer;
+    // call before the loop ends.
+    void cancelWaits(const std::string& why);
 
     // The `upgrade` reply for `outcome`: "ok: upgraded, pid OLD -> NEW (version V)" or
     // "error: upgrade failed: WHY" (as JSON with `json`).
@@ -65,8 +75,20 @@ class Commands final : public CommandHandler {
     void commitInPlace();
     void save();
 
+    bool waitIdle(const std::vector<std::string>& args, bool json, Reply reply);
+
     Process& process_;
     RuntimeState overrides_;
+    // Pending `wait server` commands by serial; finished ones are freed at the next wait's
+    // start or tick (never inside their own timer callback).
+    struct Wait {
+        std::unique_ptr<loop::Timer> timer;
+        Reply reply;
+        bool json = false;
+    };
+    std::map<uint64_t, Wait> waits_;
+    std::vector<std::unique_ptr<loop::Timer>> finished_waits_;
+    uint64_t next_wait_ = 0;
 };
 
 }  // namespace sluice::control

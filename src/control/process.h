@@ -3,6 +3,8 @@
 // health checks) and the two ways they change it (publish a configuration, reload the file).
 // Implemented by server::Supervisor on the main thread; tests use a fake. Main thread only.
 
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -84,6 +86,9 @@ class Process {
     // Starts a zero-downtime binary upgrade (control.md); `done` runs later on the main thread,
     // exactly once, when the new process serves (and this one began to drain) or has failed
     // (this one serves on). The default: not supported.
+    // The main thread's loop, for commands that wait (`wait server`); null: they are refused.
+    virtual uv_loop_t* loop() { return nullptr; }
+
     virtual void upgrade(std::function<void(const UpgradeOutcome&)> done) {
         UpgradeOutcome outcome;
         outcome.error = "upgrade is not supported by this process";

@@ -24,6 +24,7 @@ Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inh
 
 Supervisor::~Supervisor() {
     upgrade_.reset();
+    commands_.cancelWaits("sluice is stopping");  // its timers close on this loop
     control_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
@@ -254,6 +255,7 @@ void Supervisor::beginShutdown(const char* why, bool handover) {
 }
 
 void Supervisor::beginDrain(const std::string& why) {
+    commands_.cancelWaits("sluice is stopping");
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());

@@ -54,6 +54,7 @@ class Supervisor final : private control::Process {
     control::ProcessStatus status() const override;
     std::shared_ptr<const routing::Snapshot> snapshot() const override { return snapshot_; }
     uint64_t nowMs() const override { return loop_.now(); }
+    uv_loop_t* loop() override { return loop_.raw(); }
     std::optional<control::CheckReport> lastCheck(const std::string& pool,
                                                   const std::string& server) const override;
     const config::Config& fileConfig() const override { return *file_config_; }
