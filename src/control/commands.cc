@@ -102,9 +102,50 @@ Applied Commands::start(const config::Config& file) {
     return applied;
 }
 
+namespace {
+
+bool changesSomething(const std::vector<std::string>& args) {
+    const std::string& cmd = args[0];
+    return cmd == "reload" || cmd == "set" || cmd == "clear" || cmd == "add" || cmd == "del" ||
+           cmd == "upgrade";
+}
+
+std::string joined(const std::vector<std::string>& args) {
+    std::string line;
+    for (const auto& arg : args) line += (line.empty() ? "" : " ") + arg;
+    return line;
+}
+
+}  // namespace
+
+void Commands::audit(const std::vector<std::string>& args, const std::string& reply) const {
+    std::string outcome = reply.substr(0, reply.find('\n'));
+    if (reply.starts_with("{")) {  // JSON: the error text, or ok
+        const Json parsed = Json::parse(reply, nullptr, false);
+        outcome = parsed.is_object() && parsed.contains("error")
+                      ? "error: " + parsed["error"].get<std::string>()
+                      : "ok";
+    }
+    LOG_INFO("control: \"%s\" from uid %lld (pid %lld): %s", joined(args).c_str(),
+             static_cast<long long>(caller_.uid), static_cast<long long>(caller_.pid),
+             outcome.c_str());
+}
+
 std::string Commands::execute(const std::vector<std::string>& args, bool json) {
+    save_error_.clear();
     std::string reply = run(args, json);
+    if (!save_error_.empty() && !reply.starts_with("error: ") && !reply.starts_with("{")) {
+        // Done in the running process, but not persisted: not an `ok` (control.md).
+        std::string done = reply.substr(0, reply.find('\n'));
+        if (done.starts_with("ok: ")) done = done.substr(4);
+        reply = "error: " + done +
+                " (in the running process), but the state file could not be "
+                "written: " +
+                save_error_ + "; the change is lost at the next restart\n";
+    }
     if (json && reply.starts_with("error: ")) reply = jsonError(reply);
+    if (changesSomething(args)) audit(args, reply);
+    caller_ = {};
     return reply;
 }
 
@@ -113,9 +154,15 @@ bool Commands::executeLater(const std::vector<std::string>& args, bool json, Rep
         return waitIdle(args, json, std::move(reply));
     }
     if (args.size() != 1 || args[0] != "upgrade") return false;
-    process_.upgrade([reply = std::move(reply), json](const UpgradeOutcome& outcome) {
-        reply(upgradeReply(outcome, json));
-    });
+    const Caller caller = caller_;
+    process_.upgrade(
+        [this, args, caller, reply = std::move(reply), json](const UpgradeOutcome& outcome) {
+            const std::string text = upgradeReply(outcome, json);
+            caller_ = caller;
+            audit(args, text);
+            caller_ = {};
+            reply(text);
+        });
     return true;
 }
 
@@ -239,7 +286,8 @@ ReloadOutcome Commands::reload() {
     if (!outcome.ok) return outcome;  // overrides_ untouched
     const bool changed = next.servers != overrides_.servers;
     overrides_ = std::move(next);
-    if (changed) save();
+    if (changed && !save()) outcome.problems.push_back("state_file: " + save_error_);
+    save_error_.clear();  // reported as a problem of the reload
     return outcome;
 }
 
@@ -249,6 +297,13 @@ std::string Commands::reloadReply(bool json) {
         std::string text = "error: configuration not reloaded (" +
                            std::to_string(outcome.errors.size()) + " errors)\n";
         for (const auto& e : outcome.errors) text += e + "\n";
+        return text;
+    }
+    if (!outcome.problems.empty()) {
+        std::string text = "error: configuration reloaded (generation " +
+                           std::to_string(outcome.generation) + "), but " +
+                           std::to_string(outcome.problems.size()) + " part(s) failed\n";
+        for (const auto& p : outcome.problems) text += p + "\n";
         return text;
     }
     const auto& d = outcome.diff;
@@ -400,10 +455,13 @@ void Commands::commitInPlace() {
     save();
 }
 
-void Commands::save() {
+bool Commands::save() {
     std::string error;
     const std::string& path = process_.fileConfig().global.state_file;
-    if (!writeStateFile(path, overrides_, &error)) LOG_ERROR("state_file: %s", error.c_str());
+    if (writeStateFile(path, overrides_, &error)) return true;
+    LOG_ERROR("state_file: %s", error.c_str());
+    save_error_ = error;
+    return false;
 }
 
 }  // namespace sluice::control

@@ -220,6 +220,19 @@ class ControlServer::Client {
         run();
     }
 
+    Caller peer() {
+        Caller caller;
+        uv_os_fd_t fd = -1;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0 &&
+            ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            caller.uid = static_cast<int64_t>(cred.uid);
+            caller.pid = static_cast<int64_t>(cred.pid);
+        }
+        return caller;
+    }
+
     static std::string tooLong() {
         return "error: command longer than " + std::to_string(kMaxCommandBytes) + " bytes";
     }
@@ -244,6 +257,7 @@ class ControlServer::Client {
             const auto later = [token](const std::string& text) {
                 if (auto self = token.lock()) (*self)->respond(text);
             };
+            server_->handler_.setCaller(peer());
             if (server_->handler_.executeLater(args, json, later)) return;
             reply = server_->handler_.execute(args, json);
         } catch (const std::exception& e) {

@@ -47,9 +47,17 @@ inline constexpr uint64_t kDefaultIdleTimeoutMs = 5000;
 inline constexpr uint64_t kDefaultLingerMs = 1000;
 inline constexpr size_t kMaxControlClients = 64;
 
+// Who sent a command: the peer's credentials (SO_PEERCRED); -1 when unknown.
+struct Caller {
+    int64_t uid = -1;
+    int64_t pid = -1;
+};
+
 class CommandHandler {
   public:
     virtual ~CommandHandler() = default;
+    // Called right before execute()/executeLater() with the peer of that command.
+    virtual void setCaller(const Caller& /*caller*/) {}
     // `args` are the whitespace-separated tokens without a trailing "--json" (never empty);
     // returns the full reply text (the server appends "\n" if missing). A reply beginning with
     // "error: " (with --json: an object with an "error" member) is an error. Runs on the loop

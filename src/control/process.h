@@ -44,6 +44,9 @@ struct ReloadOutcome {
     uint64_t generation = 0;
     config::ConfigDiff diff;         // running configuration before -> after
     std::vector<std::string> notes;  // e.g. runtime-added servers now defined by the file
+    // Parts that failed after the new generation went live (a log file that cannot be opened,
+    // the state file that cannot be written): the reply is then an error all the same.
+    std::vector<std::string> problems;
 };
 
 // What a binary upgrade did (the `upgrade` reply, the SIGUSR2 log line).

@@ -188,8 +188,9 @@ void Supervisor::onSignal(int signum) {
         case SIGHUP: {
             const control::ReloadOutcome outcome = commands_.reload();
             if (outcome.ok) {
-                LOG_INFO("SIGHUP: configuration reloaded, generation %llu",
-                         static_cast<unsigned long long>(outcome.generation));
+                LOG_INFO("SIGHUP: configuration reloaded, generation %llu%s",
+                         static_cast<unsigned long long>(outcome.generation),
+                         outcome.problems.empty() ? "" : ", but some parts failed (see above)");
             } else {
                 for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
                 LOG_ERROR(

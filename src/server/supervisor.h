@@ -29,8 +29,9 @@
 
 namespace sluice::server {
 
-// Level, error log and access log targets from `config` (at start and on every reload).
-void applyLogConfig(const config::LogConfig& config);
+// Level, error log and access log targets from `config` (on every reload); what could not be
+// opened (logged too; the old target stays).
+std::vector<std::string> applyLogConfig(const config::LogConfig& config);
 // Every address the config listens on: listener binds, then TLS listeners' redirect_http.
 std::vector<config::Address> bindsOf(const config::Config& config);
 

@@ -95,12 +95,15 @@ bool Supervisor::publish(std::shared_ptr<const config::Config> running,
     return publishGeneration(std::move(running), overrides, error, nullptr);
 }
 
-void applyLogConfig(const config::LogConfig& config) {
+std::vector<std::string> applyLogConfig(const config::LogConfig& config) {
     // Log files reopen on every reload (and on SIGUSR1), so logrotate's move is picked up.
     log::setLevel(config.level);
+    std::vector<std::string> problems;
     std::string error;
-    if (!log::setTarget(config.error_log, &error)) LOG_ERROR("error_log: %s", error.c_str());
-    if (!proxy::accessLog().open(config, &error)) LOG_ERROR("access_log: %s", error.c_str());
+    if (!log::setTarget(config.error_log, &error)) problems.push_back("error_log: " + error);
+    if (!proxy::accessLog().open(config, &error)) problems.push_back("access_log: " + error);
+    for (const auto& problem : problems) LOG_ERROR("%s", problem.c_str());
+    return problems;
 }
 
 control::ReloadOutcome Supervisor::reload(const Derive& derive) {
@@ -143,7 +146,7 @@ control::ReloadOutcome Supervisor::reloadFile(const Derive& derive) {
         return outcome;
     }
     file_config_ = std::move(file);
-    applyLogConfig(config_->log);
+    outcome.problems = applyLogConfig(config_->log);
     outcome.ok = true;
     outcome.generation = generation_;
     return outcome;
