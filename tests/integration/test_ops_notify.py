@@ -126,5 +126,41 @@ class NotifyTest(SluiceTestCase):
         self.assertNotEqual(out.returncode, 0)
 
 
+class JournalStreamTest(SluiceTestCase):
+    def test_priority_prefixes_and_no_timestamp_when_stderr_is_the_journal(self):
+        upstream = RecordingUpstream()
+        self.add_cleanup(upstream.close)
+        port = free_port()
+        path = os.path.join(self.workdir, "sluice.toml")
+        with open(path, "w") as f:
+            f.write(sluice_config(
+                self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+                [pool_toml("app", [upstream.port])], access_log="off"))
+        log_path = os.path.join(self.workdir, "journal.log")
+        log = open(log_path, "wb")
+        self.add_cleanup(log.close)
+        st = os.fstat(log.fileno())
+        env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+        proc = subprocess.Popen([SLUICE_BIN, "-c", path], stderr=log, stdout=subprocess.DEVNULL,
+                                env=env)
+        self.add_cleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        deadline = time.monotonic() + 15
+        while "sluice ready" not in open(log_path).read():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        with open(path, "a") as f:
+            f.write("\n[global.broken\n")
+        proc.send_signal(signal.SIGHUP)  # an invalid config: logged at error
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(15), 0)
+        lines = open(log_path).read().splitlines()
+        self.assertTrue(lines)
+        for line in lines:
+            self.assertRegex(line, r"^<[3467]>\[(error|warn|info|debug)\] ")
+        self.assertTrue(any(l.startswith("<6>[info] sluice started") for l in lines), lines)
+        self.assertTrue(any(l.startswith("<3>[error] SIGHUP") for l in lines), lines)
+
+
 if __name__ == "__main__":
     unittest.main()
