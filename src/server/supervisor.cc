@@ -24,6 +24,7 @@ Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inh
 
 Supervisor::~Supervisor() {
     upgrade_.reset();
+    pool_watch_.reset();
     commands_.cancelWaits("sluice is stopping");  // its timers close on this loop
     control_.reset();
     health_.reset();  // close its handles before the final loop turn below
@@ -140,6 +141,7 @@ int Supervisor::run() {
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
     health_->seedInitial(std::move(inherited_.health));  // from the process this one upgrades
     health_->update(snapshot_, true);
+    pool_watch_ = std::make_unique<PoolWatch>(loop_.raw(), [this] { return snapshot_; });
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
         worker->start([this] { loop_.post([this] { onWorkerExited(); }); },
@@ -257,6 +259,7 @@ void Supervisor::beginShutdown(const char* why, bool handover) {
 
 void Supervisor::beginDrain(const std::string& why) {
     commands_.cancelWaits("sluice is stopping");
+    pool_watch_.reset();  // its timer must not keep the main loop alive
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());

@@ -22,6 +22,7 @@
 #include "loop/timer.h"
 #include "proxy/proxy_context.h"
 #include "routing/snapshot.h"
+#include "server/pool_watch.h"
 #include "server/upgrade.h"
 #include "server/worker.h"
 #include "tls/contexts.h"
@@ -116,6 +117,7 @@ class Supervisor final : private control::Process {
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<loop::Timer> grace_timer_;       // while stop_grace runs
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
+    std::unique_ptr<PoolWatch> pool_watch_;          // "no available server" warnings
     unsigned running_workers_ = 0;
     unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only

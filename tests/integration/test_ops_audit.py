@@ -55,5 +55,30 @@ class AuditTest(SluiceTestCase):
         self.assertEqual(log.count('control: "set server app/app1 weight 3"'), 1)
 
 
+class PoolWarningTest(SluiceTestCase):
+    def test_no_available_server_and_recovery_are_warned_once_each(self):
+        backends = self.start_backends(1)
+        port = free_port()
+        sluice = self.start_sluice(sluice_config(
+            self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+            [pool_toml("app", [backends[0].port],
+                       '[pool.health_check]\npath = "/healthz"\ninterval = "200ms"\n'
+                       'rise = 1\nfall = 1')]), port)
+
+        def wait_for(text, timeout=15):
+            deadline = time.monotonic() + timeout
+            while text not in sluice.output():
+                self.assertLess(time.monotonic(), deadline, sluice.output())
+                time.sleep(0.1)
+        open(backends[0].health_file, "w").close()  # /healthz answers 503 now
+        wait_for("[warn] pool app has no available server (1 servers): requests get 503")
+        os.remove(backends[0].health_file)
+        wait_for("[warn] pool app recovered: 1 of 1 servers available")
+        time.sleep(1.0)
+        out = sluice.output()
+        self.assertEqual(out.count("pool app has no available server"), 1, out)
+        self.assertEqual(out.count("pool app recovered"), 1, out)
+
+
 if __name__ == "__main__":
     unittest.main()
