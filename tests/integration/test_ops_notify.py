@@ -23,15 +23,19 @@ class NotifySocket:
         self.messages = []
 
     def next(self, timeout=15.0):
-        """The next datagram as a dict of its assignments (None after `timeout`)."""
-        self.sock.settimeout(timeout)
-        try:
-            data = self.sock.recv(4096)
-        except socket.timeout:
-            return None
-        fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
-        self.messages.append(fields)
-        return fields
+        """The next datagram as a dict of its assignments (None after `timeout`). The periodic
+        STATUS=-only refreshes (every 5 s) are skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                return None
+            fields = dict(line.split("=", 1) for line in data.decode().split("\n") if "=" in line)
+            self.messages.append(fields)
+            if set(fields) != {"STATUS"}:
+                return fields
 
     def close(self):
         self.sock.close()
@@ -96,6 +100,27 @@ class NotifyTest(SluiceTestCase):
         stopping = self.notify.next()
         self.assertEqual(stopping.get("STOPPING"), "1", stopping)
         self.assertEqual(proc.wait(15), 0, sluice_log(self))
+
+    def test_upgrade_sends_mainpid_of_the_new_process(self):
+        sluicectl = os.environ.get("SLUICECTL_BIN", "")
+        if not sluicectl or not os.path.exists(sluicectl):
+            self.fail("SLUICECTL_BIN is not set to the built sluicectl (run through ctest)")
+        port = free_port()
+        proc = start_notified(self, self.config(port), self.notify)
+        self.assertEqual(self.notify.next().get("READY"), "1", sluice_log(self))
+        out = subprocess.run([sluicectl, "-s", os.path.join(self.workdir, "control.sock"),
+                              "upgrade"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stdout + sluice_log(self))
+        new_pid = int(out.stdout.split("-> ")[1].split()[0])
+        handover = self.notify.next()
+        # One message from the old process names the new main process; nothing before it.
+        self.assertEqual(handover.get("MAINPID"), str(new_pid), self.notify.messages)
+        self.assertEqual(handover.get("READY"), "1")
+        self.assertEqual(proc.wait(15), 0, sluice_log(self))  # the old one drained and exited
+        self.assertIsNone(self.notify.next(timeout=0.5), "the old process sent STOPPING=1")
+        os.kill(new_pid, signal.SIGTERM)
+        stopping = self.notify.next()
+        self.assertEqual(stopping.get("STOPPING"), "1", stopping)
 
     def test_bind_failure_exits_non_zero_without_ready(self):
         port = free_port()
