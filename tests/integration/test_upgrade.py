@@ -325,9 +325,7 @@ class UpgradeTest(SluiceTestCase):
 
     def server_health(self):
         out = self.ctl("show", "servers", "--json")
-        rows = json.loads(out.stdout)
-        rows = rows.get("servers", rows) if isinstance(rows, dict) else rows
-        return {r["name"]: r["health"] for r in rows}
+        return {r["name"]: r["health"] for r in json.loads(out.stdout)["servers"]}
 
     def test_server_health_carries_over(self):
         # app1 answers checks; app2 accepts and never answers, so each of its checks takes the
@@ -351,12 +349,16 @@ class UpgradeTest(SluiceTestCase):
                 pass
             self.assertLess(time.monotonic(), deadline, self.log())
             time.sleep(0.1)
+        # A runtime change made before the upgrade holds after it (the state file).
+        self.assertEqual(self.ctl("set", "server", "app/app1", "weight", "7").returncode, 0)
         out = self.ctl("upgrade")
         self.assertEqual(out.returncode, 0, out.stdout + self.log())
         new = int(out.stdout.split("-> ")[1].split()[0])
         self.pids.append(new)
         self.assertEqual(self.status_pid(), new)
         self.assertEqual(self.server_health(), {"app1": "up", "app2": "down"})
+        rows = json.loads(self.ctl("show", "servers", "--json").stdout)["servers"]
+        self.assertEqual({r["name"]: r["weight"] for r in rows}, {"app1": 7, "app2": 1})
         self.assertEqual(first.wait(15), 0, self.log())
         os.kill(new, signal.SIGTERM)
         self.assertTrue(wait_gone(new, 15))
