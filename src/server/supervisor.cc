@@ -204,11 +204,21 @@ void Supervisor::onSignal(int signum) {
         }
         case SIGUSR1: {
             std::string error;
-            if (!log::reopen(&error)) LOG_ERROR("reopening error log: %s", error.c_str());
-            if (!proxy::accessLog().reopen(&error)) {
-                LOG_ERROR("reopening access log: %s", error.c_str());
+            bool ok = true;
+            if (!log::reopen(&error)) {
+                LOG_ERROR("SIGUSR1: reopening error log: %s", error.c_str());
+                ok = false;
             }
-            LOG_INFO("SIGUSR1: log files reopened");
+            if (!proxy::accessLog().reopen(&error)) {
+                LOG_ERROR("SIGUSR1: reopening access log: %s", error.c_str());
+                ok = false;
+            }
+            if (ok) {
+                LOG_INFO("SIGUSR1: log files reopened");
+            } else {
+                LOG_ERROR(
+                    "SIGUSR1: log files not all reopened (see above); the old ones stay open");
+            }
             break;
         }
         case SIGUSR2:
@@ -259,7 +269,7 @@ void Supervisor::beginShutdown(const char* why, bool handover) {
 
 void Supervisor::beginDrain(const std::string& why) {
     commands_.cancelWaits("sluice is stopping");
-    pool_watch_.reset();  // its timer must not keep the main loop alive
+    pool_watch_.reset();              // its timer must not keep the main loop alive
     if (control_) control_->close();  // the main loop must be able to run dry
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
