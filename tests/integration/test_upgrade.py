@@ -363,6 +363,27 @@ class UpgradeTest(SluiceTestCase):
         os.kill(new, signal.SIGTERM)
         self.assertTrue(wait_gone(new, 15))
 
+    def test_a_binary_that_cannot_be_executed_leaves_the_old_one_serving(self):
+        upstream_port = free_port()
+        port = free_port()
+        first = self.start(sluice_config(
+            self.workdir, ['name = "web"\nbind = "127.0.0.1:%d"\npool = "app"' % port],
+            [pool_toml("app", [upstream_port])]))
+        deadline = time.monotonic() + 15
+        while self.status_pid() != first.pid:
+            self.assertLess(time.monotonic(), deadline, self.log())
+            time.sleep(0.05)
+        os.rename(self.exe, self.exe + ".away")
+        out = self.ctl("upgrade")
+        self.assertEqual(out.returncode, 1, out.stdout)
+        self.assertEqual(out.stdout, "error: upgrade failed: cannot execute the new binary: "
+                                     "No such file or directory\n")
+        os.rename(self.exe + ".away", self.exe)
+        self.assertEqual(self.status_pid(), first.pid)
+        self.assertEqual(http_request(port)[0], 502)  # still serving (no upstream there)
+        first.send_signal(signal.SIGTERM)
+        self.assertEqual(first.wait(15), 0, self.log())
+
 
 if __name__ == "__main__":
     unittest.main()
