@@ -50,8 +50,9 @@ Worker::~Worker() {
     for (const auto& socket : pending_sockets_) ::close(socket.fd);
 }
 
-void Worker::start(std::function<void()> on_exit) {
+void Worker::start(std::function<void()> on_exit, std::function<void()> on_serving) {
     on_exit_ = std::move(on_exit);
+    on_serving_ = std::move(on_serving);
     thread_ = std::thread([this] { run(); });
 }
 
@@ -63,6 +64,7 @@ void Worker::run() {
     metrics::setWriterSlot(index_);  // this thread counts into slot `index_` of every scope
     for (const auto& socket : pending_sockets_) openPort(socket);
     pending_sockets_.clear();
+    if (on_serving_) on_serving_();
     loop_->run();
     // Loop ran dry: every session and listener is gone.
     ctx_.reset();

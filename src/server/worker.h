@@ -30,8 +30,9 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    // Starts the thread; `on_exit` runs on the worker thread when its loop has finished.
-    void start(std::function<void()> on_exit);
+    // Starts the thread; `on_serving` runs on the worker thread once every socket it was given
+    // accepts, `on_exit` when its loop has finished.
+    void start(std::function<void()> on_exit, std::function<void()> on_serving = {});
     // New configuration generation: sessions started from now on use `snapshot` (keep-alive
     // clients at their next request); `added` sockets start accepting, `removed` ones close.
     // Idle upstream connections to servers no longer in the snapshot are closed.
@@ -59,6 +60,7 @@ class Worker {
     std::map<std::string, std::unique_ptr<ListenerPort>> ports_;  // by bind key
     std::thread thread_;
     std::function<void()> on_exit_;
+    std::function<void()> on_serving_;
     uint64_t generation_seed_;
 };
 
