@@ -36,7 +36,6 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
     {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
     {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
-    {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
     {"listener.http2", isTrue, "HTTP/2"},
     {"listener.h2c", isTrue, "HTTP/2 without TLS (h2c)"},
     {"listener.http2_max_concurrent_streams", written, "HTTP/2"},

@@ -1,5 +1,5 @@
 // The keys config.md added for features not built yet (stop_grace, [resolver], trusted_proxies,
-// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start (now built),
+// max_connections_per_ip, freebind (now built), HTTP/2, [[listener.rate_limit]], slow_start (now built),
 // [pool.discovery]): read into Config with their defaults and fully validated, and then
 // rejected by the feature gate naming the feature. readUngated() runs the reader without the
 // gate, to see what a valid value becomes.
@@ -215,9 +215,7 @@ TEST(SchemaKeys, MaxConnectionsPerIp) {
 
 TEST(SchemaKeys, Freebind) {
     EXPECT_TRUE(listenerUngated("freebind = true\n").config.listeners.at(0).freebind);
-    EXPECT_EQ(errorsWith("freebind = true\n"),
-              Errors{"t.toml:5:12: listener.freebind = true: binding a non-local address "
-                     "(freebind) is not available in this build yet"});
+    EXPECT_EQ(errorsWith("freebind = true\n"), Errors{});  // built: no longer gated
     EXPECT_EQ(errorsWith("freebind = false\n"), Errors{});
     EXPECT_TRUE(hasErrorContaining(errorsWith("freebind = \"yes\"\n"),
                                    "listener.freebind: expected a boolean"));
@@ -503,7 +501,7 @@ TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
     for (const char* name :
          {"trusting X-Forwarded-* from proxies", "a connection limit per client address",
-          "binding a non-local address (freebind)", "HTTP/2", "HTTP/2 without TLS (h2c)",
+          "HTTP/2", "HTTP/2 without TLS (h2c)",
           "rate limiting"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
