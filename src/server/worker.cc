@@ -102,6 +102,9 @@ void Worker::stop() {
         if (stopping_) return;
         stopping_ = true;
         ports_.clear();  // closes this worker's listening sockets
+        // Responses from now on carry Connection: close, so busy keep-alive clients leave on
+        // their own before the idle ones are closed.
+        ctx_->markDraining();
         drain_timer_ = std::make_unique<loop::Timer>(loop_->raw(), [this] { ctx_->drainAll(); });
         drain_timer_->start(kAcceptedSettleMs);
     });

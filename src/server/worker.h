@@ -39,9 +39,11 @@ class Worker {
     // Idle upstream connections to servers no longer in the snapshot are closed.
     void adopt(std::shared_ptr<const routing::Snapshot> snapshot, std::vector<ListenerSocket> added,
                std::vector<std::string> removed);
-    // Graceful stop: close listeners at once, let sessions finish (keep-alive ends). Sessions
-    // are told to drain kAcceptedSettleMs later: a connection accepted just before whose
-    // request has not been read yet would otherwise look idle and be closed (reset) unanswered.
+    // Graceful stop: close listeners at once, let sessions finish; keep-alive ends at once
+    // (responses carry Connection: close). Idle sessions are closed kAcceptedSettleMs later: a
+    // connection accepted just before whose request has not been read yet would otherwise look
+    // idle and be closed (reset) unanswered, and a keep-alive client in mid-cycle leaves on its
+    // own after its next response instead of racing our close with its next request.
     void stop();
     static constexpr uint64_t kAcceptedSettleMs = 500;
     // Close every remaining session now (shutdown_timeout expired).

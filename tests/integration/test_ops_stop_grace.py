@@ -49,8 +49,8 @@ class StopGraceTest(SluiceTestCase):
 
     def test_a_connection_accepted_before_the_stop_gets_its_request_answered(self):
         # Accepted by a worker, its request not sent yet when the stop begins (an upgrade's old
-        # process sees this at every hand-over): it is answered, not closed unanswered as an
-        # idle keep-alive connection is; the connection closes once the drain begins.
+        # process sees this at every hand-over): it is answered with Connection: close, not
+        # closed unanswered as an idle keep-alive connection is.
         sluice, port = self.start("0s")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             time.sleep(0.3)  # accepted by now
@@ -59,6 +59,7 @@ class StopGraceTest(SluiceTestCase):
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             status, headers, body, _ = read_response(s)
             self.assertEqual((status, body), (200, b"ok"))
+            self.assertEqual(headers.get("connection"), "close")
             s.settimeout(10)
             self.assertEqual(s.recv(10), b"")
         self.assertEqual(sluice.proc.wait(15), 0, sluice.output())
