@@ -35,6 +35,8 @@ struct ProcessStatus {
 struct CheckReport {
     std::string last_result;          // "" until the first check finished
     int64_t last_change_unix_ms = 0;  // wall clock of the last up/down change; 0 = never
+    uint64_t checks = 0;              // finished checks (kept across reloads), failed included
+    uint64_t checks_failed = 0;
 };
 
 // What a reload did (the `reload` reply, the SIGHUP log lines).

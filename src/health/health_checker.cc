@@ -87,8 +87,12 @@ void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bo
                 if (candidate.state == server.state) existing = &candidate;
             }
             if (!check) {
-                // No active check: always up (also when the pool just lost its check).
+                // No active check: always up (also when the pool just lost its check). A server
+                // added after start is available from now: its slow start begins.
                 server.state->healthy.store(true, std::memory_order_relaxed);
+                if (!initial && !known_.count(server.state)) {
+                    server.state->ramp_from_ms.store(now, std::memory_order_relaxed);
+                }
                 continue;
             }
             const ProbeSpec spec = specFor(*check, server.config, *pool);
@@ -225,6 +229,7 @@ void HealthChecker::onResult(TargetId id, ProbeResult result) {
         return;
     }
     target.state->healthy.store(info.up, std::memory_order_relaxed);
+    if (info.up) target.state->ramp_from_ms.store(uv_now(loop_), std::memory_order_relaxed);
     info.last_change_unix_ms = info.last_check_unix_ms;
     std::string count;
     if (first) {

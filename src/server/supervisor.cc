@@ -27,6 +27,8 @@ Supervisor::~Supervisor() {
     pool_watch_.reset();
     commands_.cancelWaits("sluice is stopping");  // its timers close on this loop
     control_.reset();
+    admin_.reset();
+    discovery_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
@@ -100,7 +102,8 @@ int Supervisor::run() {
         }
         tls_ = std::move(std::get<tls::Contexts>(built));
     }
-    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
+    stats_ = std::make_unique<metrics::StatsRegistries>(worker_count_);
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_, stats_.get());
     control::applyToServers(*snapshot_, commands_.overrides());
     const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
@@ -115,6 +118,10 @@ int Supervisor::run() {
         for (int fd : fds) ::close(fd);
     }
     inherited_.listeners.clear();
+    if (!startAdmin(&error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
     if (!dropPrivileges()) return 1;
 
     control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
@@ -142,6 +149,11 @@ int Supervisor::run() {
     health_->seedInitial(std::move(inherited_.health));  // from the process this one upgrades
     health_->update(snapshot_, true);
     pool_watch_ = std::make_unique<PoolWatch>(loop_.raw(), [this] { return snapshot_; });
+    // DNS discovery on this loop too; its servers join by publishing a new generation.
+    discovery_ =
+        std::make_unique<discovery::Discovery>(loop_.raw(), [this] { onDiscoveryChange(); });
+    discovery_->configure(*config_);
+    discovery_->adopt(snapshot_);
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
         worker->start([this] { loop_.post([this] { onWorkerExited(); }); },
@@ -237,6 +249,20 @@ void Supervisor::onSignal(int signum) {
     }
 }
 
+void Supervisor::onDiscoveryChange() {
+    if (shutting_down_) return;
+    // `set server` on a discovered server lasts until it leaves DNS (config.md).
+    for (const auto& [pool, name] : discovery_->takeForgotten()) {
+        if (control::findOverride(commands_.overrides(), pool, name)) {
+            commands_.execute({"clear", "server", pool + "/" + name}, false);
+        }
+    }
+    std::string error;
+    if (!publish(config_, commands_.overrides(), &error)) {
+        LOG_ERROR("discovery: servers not updated: %s", error.c_str());
+    }
+}
+
 void Supervisor::beginShutdown(const char* why, bool handover) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
@@ -253,6 +279,9 @@ void Supervisor::beginShutdown(const char* why, bool handover) {
     if (upgrade_ && !handover) upgrade_->cancel("sluice is shutting down");
     status_timer_.reset();
     const auto grace = static_cast<uint64_t>(config_->global.stop_grace.count());
+    // The new process answers the admin endpoint now (SO_REUSEPORT shares its port): the old
+    // one leaves it, or a share of the checks would see its /healthz 503 during an upgrade.
+    if (handover) admin_.reset();
     if (handover || grace == 0) {
         beginDrain(why);
         return;
@@ -271,6 +300,7 @@ void Supervisor::beginDrain(const std::string& why) {
     commands_.cancelWaits("sluice is stopping");
     pool_watch_.reset();              // its timer must not keep the main loop alive
     if (control_) control_->close();  // the main loop must be able to run dry
+    discovery_.reset();               // its timers and query sockets too
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
     LOG_INFO("%s: graceful stop, draining for up to %llums", why.c_str(),
@@ -312,6 +342,7 @@ void Supervisor::onWorkerExited() {
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
     status_timer_.reset();
+    admin_.reset();
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
@@ -339,7 +370,8 @@ std::optional<control::CheckReport> Supervisor::lastCheck(const std::string& poo
                                                           const std::string& server) const {
     const auto health = health_ ? health_->health(pool, server) : std::nullopt;
     if (!health) return std::nullopt;
-    return control::CheckReport{health->last_result, health->last_change_unix_ms};
+    return control::CheckReport{health->last_result, health->last_change_unix_ms, health->checks,
+                                health->checks_failed};
 }
 
 }  // namespace sluice::server

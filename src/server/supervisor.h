@@ -13,13 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "admin/admin_server.h"
+#include "admin/pages.h"
+#include "admin/routes.h"
 #include "config/config.h"
 #include "control/commands.h"
 #include "control/control_server.h"
 #include "control/process.h"
+#include "discovery/discovery.h"
 #include "health/health_checker.h"
 #include "loop/event_loop.h"
 #include "loop/timer.h"
+#include "metrics/stats_registry.h"
 #include "proxy/proxy_context.h"
 #include "routing/snapshot.h"
 #include "server/pool_watch.h"
@@ -36,7 +41,7 @@ std::vector<std::string> applyLogConfig(const config::LogConfig& config);
 // Every address the config listens on: listener binds, then TLS listeners' redirect_http.
 std::vector<config::Address> bindsOf(const config::Config& config);
 
-class Supervisor final : private control::Process {
+class Supervisor final : private control::Process, private admin::Source {
   public:
     // `launch`: what an upgrade executes; `inherited`: what this process received from the one
     // it upgrades (empty for a normal start).
@@ -49,7 +54,7 @@ class Supervisor final : private control::Process {
     int run();
     // True from the moment a graceful stop (its stop_grace included) or an upgrade hand-over
     // begins: /healthz answers 503 from then on.
-    bool handingOver() const { return handing_over_; }
+    bool handingOver() const override { return handing_over_; }
 
   private:
     // control::Process (supervisor_reload.cc for publish and reload).
@@ -62,13 +67,21 @@ class Supervisor final : private control::Process {
     const config::Config& fileConfig() const override { return *file_config_; }
     bool publish(std::shared_ptr<const config::Config> running,
                  const control::RuntimeState& overrides, std::string* error) override;
-    control::ReloadOutcome reload(const Derive& derive) override;
-    control::ReloadOutcome reloadFile(const Derive& derive);  // reload() between the notifications
+    control::ReloadOutcome reload(const Derive& derive) override;  // counts, then reloadAnnounced
+    // The reload between RELOADING=1 and READY=1 for the service manager.
+    control::ReloadOutcome reloadAnnounced(const Derive& derive);
+    control::ReloadOutcome reloadFile(const Derive& derive);  // the reload itself
     void upgrade(std::function<void(const control::UpgradeOutcome&)> done) override;
     void onUpgradeDone(bool ok, pid_t pid, const std::string& text,
                        const std::function<void(const control::UpgradeOutcome&)>& done);
     // An upgraded process that serves: tells its predecessor, takes over the control socket.
     void takeOver();
+
+    // admin::Source (supervisor_admin.cc).
+    std::string metricsText() override;
+    std::string statusJson() override;
+    // Starts the admin endpoint when [admin] listen is set; false with *error.
+    bool startAdmin(std::string* error);
 
     // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
     bool openSockets(const std::vector<config::Address>& binds,
@@ -91,6 +104,8 @@ class Supervisor final : private control::Process {
     void onWorkerExited();
     // "generation N, C connections, R requests": the service manager's STATUS= line.
     std::string statusLine() const;
+    // [pool.discovery] found or lost servers: publish again with the current set.
+    void onDiscoveryChange();
 
     std::shared_ptr<const config::Config> file_config_;  // as the file says
     std::shared_ptr<const config::Config> config_;       // running: the file plus runtime changes
@@ -111,6 +126,11 @@ class Supervisor final : private control::Process {
     std::shared_ptr<tls::TicketKeys> ticket_keys_ = std::make_shared<tls::TicketKeys>();
     tls::Contexts tls_;  // of config_
     proxy::ProcessCounters counters_;
+    // Counting scopes by listener, pool and pool/server name, kept across generations.
+    std::unique_ptr<metrics::StatsRegistries> stats_;
+    admin::ProcessFacts admin_facts_;
+    std::unique_ptr<admin::AdminServer>
+        admin_;  // [admin] listen; closed when the last worker exits
     loop::EventLoop loop_;
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<uv_signal_t*> signals_;
@@ -118,6 +138,7 @@ class Supervisor final : private control::Process {
     std::unique_ptr<loop::Timer> grace_timer_;       // while stop_grace runs
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
     std::unique_ptr<PoolWatch> pool_watch_;          // "no available server" warnings
+    std::unique_ptr<discovery::Discovery> discovery_;  // DNS discovery (main thread, c-ares)
     unsigned running_workers_ = 0;
     unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only

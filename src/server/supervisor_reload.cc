@@ -58,6 +58,12 @@ std::vector<config::Address> bindsOf(const config::Config& config) {
 bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
                                    const control::RuntimeState& overrides, std::string* error,
                                    const tls::Contexts* tls) {
+    // Discovered servers join the running configuration here; config_ stays without them.
+    std::shared_ptr<const config::Config> running = next;
+    if (discovery_) {
+        discovery_->configure(*running);
+        next = discovery_->withServers(running, overrides.deleted);
+    }
     // Listening sockets whose bind is unchanged stay open in every worker: no connection is
     // refused during a reload. New binds open first, so a bind error changes nothing.
     std::set<std::string> wanted;
@@ -74,19 +80,20 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     }
 
     if (tls) tls_ = *tls;
-    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
+    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_, stats_.get());
     snapshot_ = snapshot;
     // Runtime admin states and weights hold from the first request on.
     control::applyToServers(*snapshot, overrides);
     // Servers new to this generation start down when their pool has an active check; this
     // must happen before any worker can pick them.
     if (health_) health_->update(snapshot, false);
+    if (discovery_) discovery_->adopt(snapshot);  // servers that left DNS drain
     for (unsigned w = 0; w < worker_count_; ++w) {
         workers_[w]->adopt(snapshot, std::move(added[w]), removed);
     }
     for (const auto& key : removed) listener_fds_.erase(key);
     open_binds_ = std::move(wanted);
-    config_ = std::move(next);
+    config_ = std::move(running);
     return true;
 }
 
@@ -106,7 +113,7 @@ std::vector<std::string> applyLogConfig(const config::LogConfig& config) {
     return problems;
 }
 
-control::ReloadOutcome Supervisor::reload(const Derive& derive) {
+control::ReloadOutcome Supervisor::reloadAnnounced(const Derive& derive) {
     if (shutting_down_) {
         control::ReloadOutcome outcome;
         outcome.errors.push_back("sluice is shutting down");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 #include "net/tcp_connection.h"
 #include "proxy/http/http_session.h"
 #include "proxy/tcp/tcp_session.h"
@@ -60,6 +61,7 @@ void Worker::join() {
 }
 
 void Worker::run() {
+    metrics::setWriterSlot(index_);  // this thread counts into slot `index_` of every scope
     for (const auto& socket : pending_sockets_) openPort(socket);
     pending_sockets_.clear();
     if (on_serving_) on_serving_();

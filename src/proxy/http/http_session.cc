@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "metrics/generation_stats.h"
 #include "proxy/http/access_log.h"
 
 namespace sluice::proxy {
@@ -35,6 +36,7 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 
 void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                         bool redirect) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     new HttpSession(ctx, client, listener, redirect);
 }
 
@@ -443,6 +445,12 @@ void HttpSession::closeAfterFlush() {
 }
 
 void HttpSession::logAccess(const char* termination) {
+    metrics::recordExchange(
+        snap_->snapshot->stats.get(),
+        {listener_index_,
+         selector_ ? std::string_view(selector_->pool().name()) : std::string_view(),
+         server_ ? server_index_ : -1, status_,
+         request_start_ms_ ? ctx_.now() - request_start_ms_ : 0});
     if (!accessLog().enabled()) return;
     const http::RequestHead& head = request_parser_.head();
     AccessRecord record;
@@ -493,6 +501,9 @@ void HttpSession::finish() {
     }
     if (queued() && selector_) selector_->dequeue(*this);
     releaseServer();
+    metrics::connectionClosed(snap_->snapshot->stats.get(), listener_index_,
+                              client_ ? client_->bytesRead() : 0,
+                              client_ ? client_->bytesWritten() : 0);
     if (client_) client_->destroy();
     client_ = nullptr;
     // Deleted by the outermost Entry (every path here runs under one).

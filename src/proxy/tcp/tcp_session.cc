@@ -1,10 +1,12 @@
 #include "proxy/tcp/tcp_session.h"
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 
 namespace sluice::proxy {
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     auto* session = new TcpSession(ctx, client, listener);
     session->connectNext();
 }
@@ -163,6 +165,10 @@ void TcpSession::finish() {
     finished_ = true;
     if (queued()) selector_->dequeue(*this);
     if (upstream_) upstream_->destroy();
+    metrics::connectionClosed(
+        snap_->snapshot->stats.get(),
+        static_cast<size_t>(&listener_ - snap_->snapshot->config->listeners.data()),
+        client_->bytesRead(), client_->bytesWritten());
     client_->destroy();
     releaseServer();
     delete this;
