@@ -348,6 +348,9 @@ void Supervisor::onWorkerExited() {
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     signals_.clear();
+    // Closing the last uv_signal_t restores the default action: a stop signal arriving in the
+    // instant before exit would kill the process instead of finding nothing left to stop.
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
 }
 
 control::ProcessStatus Supervisor::status() const {
