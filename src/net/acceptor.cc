@@ -69,8 +69,9 @@ int openListenSocket(const config::Address& address, std::string* error, bool fr
         const int bind_errno = errno;
         *error = "bind " + address.text + ": " + std::strerror(bind_errno);
         if (bind_errno == EADDRNOTAVAIL && !freebind) {
-            *error += " (not an address of this host; `freebind = true` on the listener binds it "
-                      "anyway, e.g. a VRRP virtual IP held by the peer)";
+            *error +=
+                " (not an address of this host; `freebind = true` on the listener binds it "
+                "anyway, e.g. a VRRP virtual IP held by the peer)";
         }
         ::close(fd);
         return -1;

@@ -67,6 +67,7 @@ class ProxyContext {
     void add(Session& session);
     void remove(Session& session);  // called by a session when it ends
     bool draining() const { return draining_; }
+    void markDraining() { draining_ = true; }  // keep-alive ends; sessions drain at drainAll()
     void drainAll();
     void abortAll();
 

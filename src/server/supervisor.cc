@@ -148,12 +148,12 @@ int Supervisor::run() {
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
     health_->seedInitial(std::move(inherited_.health));  // from the process this one upgrades
     health_->update(snapshot_, true);
+    pool_watch_ = std::make_unique<PoolWatch>(loop_.raw(), [this] { return snapshot_; });
     // DNS discovery on this loop too; its servers join by publishing a new generation.
     discovery_ =
         std::make_unique<discovery::Discovery>(loop_.raw(), [this] { onDiscoveryChange(); });
     discovery_->configure(*config_);
     discovery_->adopt(snapshot_);
-    pool_watch_ = std::make_unique<PoolWatch>(loop_.raw(), [this] { return snapshot_; });
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
         worker->start([this] { loop_.post([this] { onWorkerExited(); }); },
@@ -279,6 +279,9 @@ void Supervisor::beginShutdown(const char* why, bool handover) {
     if (upgrade_ && !handover) upgrade_->cancel("sluice is shutting down");
     status_timer_.reset();
     const auto grace = static_cast<uint64_t>(config_->global.stop_grace.count());
+    // The new process answers the admin endpoint now (SO_REUSEPORT shares its port): the old
+    // one leaves it, or a share of the checks would see its /healthz 503 during an upgrade.
+    if (handover) admin_.reset();
     if (handover || grace == 0) {
         beginDrain(why);
         return;
@@ -338,13 +341,16 @@ void Supervisor::onWorkerExited() {
     if (--running_workers_ > 0) return;
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
-    admin_.reset();
     status_timer_.reset();
+    admin_.reset();
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     signals_.clear();
+    // Closing the last uv_signal_t restores the default action: a stop signal arriving in the
+    // instant before exit would kill the process instead of finding nothing left to stop.
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
 }
 
 control::ProcessStatus Supervisor::status() const {

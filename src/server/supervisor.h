@@ -67,10 +67,10 @@ class Supervisor final : private control::Process, private admin::Source {
     const config::Config& fileConfig() const override { return *file_config_; }
     bool publish(std::shared_ptr<const config::Config> running,
                  const control::RuntimeState& overrides, std::string* error) override;
-    control::ReloadOutcome reload(const Derive& derive) override;  // counts, then reloadNotifying
-    // Refused while stopping; else reloadFile() between the service manager notifications.
-    control::ReloadOutcome reloadNotifying(const Derive& derive);
-    control::ReloadOutcome reloadFile(const Derive& derive);
+    control::ReloadOutcome reload(const Derive& derive) override;  // counts, then reloadAnnounced
+    // The reload between RELOADING=1 and READY=1 for the service manager.
+    control::ReloadOutcome reloadAnnounced(const Derive& derive);
+    control::ReloadOutcome reloadFile(const Derive& derive);  // the reload itself
     void upgrade(std::function<void(const control::UpgradeOutcome&)> done) override;
     void onUpgradeDone(bool ok, pid_t pid, const std::string& text,
                        const std::function<void(const control::UpgradeOutcome&)>& done);
@@ -103,10 +103,10 @@ class Supervisor final : private control::Process, private admin::Source {
     void beginDrain(const std::string& why);
     void onWorkerServing();
     void onWorkerExited();
-    // [pool.discovery] found or lost servers: publish again with the current set.
-    void onDiscoveryChange();
     // "generation N, C connections, R requests": the service manager's STATUS= line.
     std::string statusLine() const;
+    // [pool.discovery] found or lost servers: publish again with the current set.
+    void onDiscoveryChange();
 
     std::shared_ptr<const config::Config> file_config_;  // as the file says
     std::shared_ptr<const config::Config> config_;       // running: the file plus runtime changes
@@ -138,8 +138,8 @@ class Supervisor final : private control::Process, private admin::Source {
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<loop::Timer> grace_timer_;       // while stop_grace runs
     std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
+    std::unique_ptr<PoolWatch> pool_watch_;          // "no available server" warnings
     std::unique_ptr<discovery::Discovery> discovery_;  // DNS discovery (main thread, c-ares)
-    std::unique_ptr<PoolWatch> pool_watch_;            // "no available server" warnings
     unsigned running_workers_ = 0;
     unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only

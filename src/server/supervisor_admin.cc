@@ -25,7 +25,7 @@ bool Supervisor::startAdmin(std::string* error) {
 
 control::ReloadOutcome Supervisor::reload(const Derive& derive) {
     const std::string listen_before = config_->admin.listen ? config_->admin.listen->text : "";
-    control::ReloadOutcome outcome = reloadNotifying(derive);
+    control::ReloadOutcome outcome = reloadAnnounced(derive);
     ++(outcome.ok ? admin_facts_.reloads_ok : admin_facts_.reloads_error);
     const std::string listen_after = config_->admin.listen ? config_->admin.listen->text : "";
     if (outcome.ok && listen_after != listen_before) {

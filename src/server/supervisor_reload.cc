@@ -39,7 +39,7 @@ bool Supervisor::openSockets(const config::Config& config,
         }
         for (unsigned w = 0; w < worker_count_; ++w) {
             int fd = w < inherited.size() ? inherited[w]
-                                           : net::openListenSocket(bind, error, freebind.count(key));
+                                          : net::openListenSocket(bind, error, freebind.count(key));
             if (fd < 0) {
                 for (auto& sockets : per_worker) {
                     for (const auto& socket : sockets) ::close(socket.fd);
@@ -124,7 +124,7 @@ std::vector<std::string> applyLogConfig(const config::LogConfig& config) {
     return problems;
 }
 
-control::ReloadOutcome Supervisor::reloadNotifying(const Derive& derive) {
+control::ReloadOutcome Supervisor::reloadAnnounced(const Derive& derive) {
     if (shutting_down_) {
         control::ReloadOutcome outcome;
         outcome.errors.push_back("sluice is shutting down");

@@ -67,6 +67,7 @@ void Worker::run() {
     if (on_serving_) on_serving_();
     loop_->run();
     // Loop ran dry: every session and listener is gone.
+    drain_timer_.reset();
     ctx_.reset();
     loop_->closeQueue();
     loop_->run();  // close callbacks
@@ -81,7 +82,7 @@ void Worker::adopt(std::shared_ptr<const routing::Snapshot> snapshot,
                    std::vector<ListenerSocket> added, std::vector<std::string> removed) {
     loop_->post([this, snapshot = std::move(snapshot), added = std::move(added),
                  removed = std::move(removed)]() mutable {
-        if (ctx_->draining()) {
+        if (stopping_ || ctx_->draining()) {
             for (const auto& socket : added) ::close(socket.fd);
             return;
         }
@@ -100,14 +101,22 @@ void Worker::adopt(std::shared_ptr<const routing::Snapshot> snapshot,
 
 void Worker::stop() {
     loop_->post([this] {
+        if (stopping_) return;
+        stopping_ = true;
         ports_.clear();  // closes this worker's listening sockets
-        ctx_->drainAll();
+        // Responses from now on carry Connection: close, so busy keep-alive clients leave on
+        // their own before the idle ones are closed.
+        ctx_->markDraining();
+        drain_timer_ = std::make_unique<loop::Timer>(loop_->raw(), [this] { ctx_->drainAll(); });
+        drain_timer_->start(kAcceptedSettleMs);
     });
 }
 
 void Worker::abort() {
     loop_->post([this] {
+        stopping_ = true;
         ports_.clear();
+        drain_timer_.reset();
         ctx_->abortAll();
     });
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loop/event_loop.h"
+#include "loop/timer.h"
 #include "net/acceptor.h"
 #include "proxy/proxy_context.h"
 
@@ -38,8 +39,13 @@ class Worker {
     // Idle upstream connections to servers no longer in the snapshot are closed.
     void adopt(std::shared_ptr<const routing::Snapshot> snapshot, std::vector<ListenerSocket> added,
                std::vector<std::string> removed);
-    // Graceful stop: close listeners, let sessions finish (keep-alive ends).
+    // Graceful stop: close listeners at once, let sessions finish; keep-alive ends at once
+    // (responses carry Connection: close). Idle sessions are closed kAcceptedSettleMs later: a
+    // connection accepted just before whose request has not been read yet would otherwise look
+    // idle and be closed (reset) unanswered, and a keep-alive client in mid-cycle leaves on its
+    // own after its next response instead of racing our close with its next request.
     void stop();
+    static constexpr uint64_t kAcceptedSettleMs = 500;
     // Close every remaining session now (shutdown_timeout expired).
     void abort();
     void join();
@@ -61,6 +67,8 @@ class Worker {
     std::thread thread_;
     std::function<void()> on_exit_;
     std::function<void()> on_serving_;
+    std::unique_ptr<loop::Timer> drain_timer_;  // stop(): drains the sessions when it fires
+    bool stopping_ = false;
     uint64_t generation_seed_;
 };
 

@@ -7,7 +7,7 @@ import time
 import unittest
 
 from harness import (RecordingUpstream, SluiceTestCase, free_port, http_request, pool_toml,
-                     sluice_config)
+                     read_response, sluice_config)
 
 
 class StopGraceTest(SluiceTestCase):
@@ -46,6 +46,23 @@ class StopGraceTest(SluiceTestCase):
         self.assertEqual(http_request(port)[0], 200)
         sluice.signal(signal.SIGTERM)
         self.assertEqual(sluice.proc.wait(10), 0, sluice.output())
+
+    def test_a_connection_accepted_before_the_stop_gets_its_request_answered(self):
+        # Accepted by a worker, its request not sent yet when the stop begins (an upgrade's old
+        # process sees this at every hand-over): it is answered with Connection: close, not
+        # closed unanswered as an idle keep-alive connection is.
+        sluice, port = self.start("0s")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            time.sleep(0.3)  # accepted by now
+            sluice.signal(signal.SIGTERM)
+            time.sleep(0.1)  # the workers stopped accepting (well within their 500 ms settle)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, headers, body, _ = read_response(s)
+            self.assertEqual((status, body), (200, b"ok"))
+            self.assertEqual(headers.get("connection"), "close")
+            s.settimeout(10)
+            self.assertEqual(s.recv(10), b"")
+        self.assertEqual(sluice.proc.wait(15), 0, sluice.output())
 
 
 if __name__ == "__main__":

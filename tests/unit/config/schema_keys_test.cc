@@ -1,7 +1,7 @@
 // The keys config.md added for features not built yet (stop_grace, [resolver], trusted_proxies,
-// max_connections_per_ip, freebind (now built), HTTP/2, [[listener.rate_limit]], slow_start (now built),
-// [pool.discovery]): read into Config with their defaults and fully validated, and then
-// rejected by the feature gate naming the feature. readUngated() runs the reader without the
+// max_connections_per_ip, freebind (now built), HTTP/2, [[listener.rate_limit]], slow_start
+// (now built), [pool.discovery]): read into Config with their defaults and fully validated, and
+// then rejected by the feature gate naming the feature. readUngated() runs the reader without the
 // gate, to see what a valid value becomes.
 
 #include <gtest/gtest.h>
@@ -500,9 +500,8 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
 TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
     for (const char* name :
-         {"trusting X-Forwarded-* from proxies", "a connection limit per client address",
-          "HTTP/2", "HTTP/2 without TLS (h2c)",
-          "rate limiting"}) {
+         {"trusting X-Forwarded-* from proxies", "a connection limit per client address", "HTTP/2",
+          "HTTP/2 without TLS (h2c)", "rate limiting"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }
