@@ -46,6 +46,7 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       listener_(&snap_->snapshot->config->listeners[listener]),
       client_(client),
       redirect_(redirect),
+      connector_(ctx.loop(), ctx.connectionPool(), *this),
       request_parser_(*this, limitsOf(*listener_)),
       response_parser_(*this),
       client_timer_(ctx.loop(),
@@ -123,7 +124,7 @@ void HttpSession::onEof(net::TcpConnection& conn) {
         releaseUpstream(false);
         return finishExchange();
     }
-    onUpstreamFailure("upstream closed the connection", 502);
+    onUpstreamFailure(AttemptFailure::kBroken, "upstream closed the connection");
 }
 
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
@@ -137,7 +138,7 @@ void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
         return finish();
     }
     if (state_ == State::kTunnel) return finish();
-    onUpstreamFailure(why.c_str(), 502);
+    onUpstreamFailure(AttemptFailure::kBroken, why.c_str());
 }
 
 void HttpSession::onDrain(net::TcpConnection& conn) {
@@ -232,7 +233,7 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
             if (response_started_) return finish();
             // Nothing of this request went upstream; drop a half-sent exchange, if any.
             releaseUpstream(false);
-            releaseServer();
+            connector_.cancel();
             respondError(result.status, result.reason);
             return;
     }
@@ -287,11 +288,8 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     http::serializeRequestHead(head, head.framing, /*keep_alive=*/!head.upgrade, info, head_out_);
     response_parser_.setRequestMethod(head.method);
 
-    tried_.clear();
-    attempts_ = 0;
-    selector_->retryBudget().recordRequest(ctx_.now());
     in_head_callback_ = true;
-    dispatch(false);
+    startUpstream();
     in_head_callback_ = false;
     // Body bytes wait in client_in_ until an upstream connection is ready.
     return state_ == State::kExchange ? http::Action::kContinue : http::Action::kPause;
@@ -329,7 +327,7 @@ void HttpSession::onClientTimer() {
             if (!request_complete_) {
                 if (response_started_) return finish();
                 releaseUpstream(false);
-                releaseServer();
+                connector_.cancel();
                 respondError(408, "client_body_timeout");
             }
             return;
@@ -457,7 +455,8 @@ void HttpSession::logAccess(const char* termination) {
     at = head.headers.find("User-Agent");
     if (at != http::HeaderList::npos) record.user_agent = head.headers.value(at);
     record.host = head.host();
-    record.upstream = server_ ? std::string_view(server_->config.name) : std::string_view("-");
+    const upstream::Server* server = connector_.server();
+    record.upstream = server ? std::string_view(server->config.name) : std::string_view("-");
     record.pool = selector_ ? std::string_view(selector_->pool().name()) : std::string_view("-");
     record.connect_ms = connect_ms_;
     record.first_byte_ms = first_byte_ms_;
@@ -491,8 +490,7 @@ void HttpSession::finish() {
         upstream_->destroy();
         upstream_ = nullptr;
     }
-    if (queued() && selector_) selector_->dequeue(*this);
-    releaseServer();
+    connector_.cancel();
     if (client_) client_->destroy();
     client_ = nullptr;
     // Deleted by the outermost Entry (every path here runs under one).

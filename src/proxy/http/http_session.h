@@ -30,12 +30,12 @@
 #include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
 #include "proxy/proxy_context.h"
-#include "upstream/server_selector.h"
+#include "proxy/upstream_connector.h"
 
 namespace sluice::proxy {
 
 class HttpSession final : public Session,
-                          private upstream::SlotWaiter,
+                          private UpstreamConnector::Owner,
                           private net::ConnectionHandler,
                           private http::RequestHandler,
                           private http::ResponseHandler {
@@ -54,7 +54,7 @@ class HttpSession final : public Session,
         kIdle,        // keep-alive: waiting for the next request
         kHead,        // request head arriving
         kQueued,      // head parsed, every available server at its cap: in the pool's queue
-        kConnecting,  // head parsed, waiting for an upstream connection
+        kConnecting,  // head parsed, waiting for an upstream connection (the connector's)
         kExchange,    // request streaming up and/or response streaming down
         kTunnel,      // after 101 Switching Protocols: bytes both ways
         kClosing,     // final bytes flushing to the client
@@ -83,7 +83,6 @@ class HttpSession final : public Session,
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
-    void onConnected(net::TcpConnection& conn) override;
 
     // http::RequestHandler
     http::Action onRequestHead(http::RequestHead& head) override;
@@ -109,24 +108,22 @@ class HttpSession final : public Session,
     void startNextRequest();
 
     // upstream side (http_session_upstream.cc)
-    // Chooses a server and starts the exchange: ends attached (kExchange), connecting,
-    // queued, or answered with an error. `from_queue`: called by the pool's queue, which keeps
-    // the session at its front when it must wait on.
-    void dispatch(bool from_queue);
-    bool onSlotMaybeFree() override;
-    void onQueueTimeout() override;
-    bool retryAllowed();
-    void connectUpstream();
+    // Asks the connector for a server: ends attached (kExchange), connecting, queued, or
+    // answered with an error. `retry`: a step of the connector's retry decision instead of a
+    // new request.
+    void startUpstream(const NextStep* retry = nullptr);
+    void onUpstreamReady(net::TcpConnection* conn, bool reused) override;
+    void onUpstreamUnavailable(int status, const char* termination) override;
     void attachUpstream(net::TcpConnection* conn, bool reused);
     void onUpstreamData(std::string_view bytes);
     void resumeUpstream();
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);
-    void onUpstreamFailure(const char* what, int status);
+    // An attempt on an attached connection failed: the connector decides retry or fail.
+    void onUpstreamFailure(AttemptFailure failure, const char* what);
     void onUpstreamTimer();
     void restartResponseTimer();
     void finishExchange();
     void releaseUpstream(bool reusable);
-    void releaseServer();
 
     // responses made here
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
@@ -149,11 +146,12 @@ class HttpSession final : public Session,
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
     bool redirect_;  // tls.redirect_http connection
-    net::TcpConnection* upstream_ = nullptr;
+    net::TcpConnection* upstream_ = nullptr;  // attached (connected or pooled)
+    UpstreamConnector connector_;
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;
     loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
-    loop::DeadlineTimer upstream_timer_;  // connect timeout; response_timeout (head, body gaps)
+    loop::DeadlineTimer upstream_timer_;  // response_timeout (head, body gaps)
     State state_ = State::kIdle;
 
     std::string client_in_;      // client bytes not yet parsed (parser paused)
@@ -166,11 +164,8 @@ class HttpSession final : public Session,
     std::string request_id_;
 
     // Current exchange
-    upstream::ServerSelector* selector_ = nullptr;
-    const upstream::Server* server_ = nullptr;  // holds a slot (ServerState::active) while set
-    int server_index_ = -1;
-    upstream::TriedSet tried_;
-    unsigned attempts_ = 0;
+    upstream::ServerSelector* selector_ = nullptr;  // the routed pool's
+    NextStep retry_step_;  // retry_5xx decided in onResponseHead; acted on after feed
     bool upstream_reused_ = false;
     bool request_complete_ = false;   // whole request read from the client
     bool body_started_ = false;       // some body bytes went upstream (no replay possible)
@@ -185,10 +180,8 @@ class HttpSession final : public Session,
     http::BodyFraming request_framing_ = http::BodyFraming::kNone;
     http::BodyFraming response_framing_ = http::BodyFraming::kNone;
     int status_ = 0;
-    int last_failure_status_ = 502;  // answer when retries run out
     uint64_t bytes_sent_ = 0;
     uint64_t request_start_ms_ = 0;
-    uint64_t connect_start_ms_ = 0;
     int64_t connect_ms_ = -1;
     int64_t first_byte_ms_ = -1;
     unsigned requests_on_connection_ = 0;

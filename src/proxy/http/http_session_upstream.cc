@@ -1,5 +1,5 @@
-// HttpSession, upstream half: choosing a server (queue, retries, passive health), the upstream
-// connection, and relaying the response.
+// HttpSession, upstream half: the attached upstream connection (servers, queue, retries and
+// passive health are the UpstreamConnector's), and relaying the response.
 
 #include <cstdio>
 #include <string>
@@ -22,78 +22,33 @@ bool retriableStatus(int status) { return status == 502 || status == 503 || stat
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Choosing a server
+// Choosing a server (the connector's)
 
-void HttpSession::dispatch(bool from_queue) {
-    const uint64_t now = ctx_.now();
-    const http::RequestHead& head = request_parser_.head();
-    upstream::Selection sel = selector_->acquire(
-        tried_, hashKeyOf(selector_->pool().config, head, client_->peerAddress()), now);
-    switch (sel.kind) {
-        case upstream::Selection::kNone:
-            // Nothing left to try: a retry answers with what the last server did.
-            if (attempts_ > 0) {
-                respondError(last_failure_status_, "upstream_error");
-            } else {
-                respondError(503, "no_server");
-            }
-            return;
-        case upstream::Selection::kFull:
-            // Every available server is at its cap: wait our turn in the pool's queue (when
-            // called from the queue, the queue keeps us at its front).
-            state_ = State::kQueued;
-            if (!from_queue) selector_->enqueue(*this, now);
-            return;
-        case upstream::Selection::kSelected:
-            break;
-    }
-    ++attempts_;
-    tried_.add(static_cast<size_t>(sel.index));
-    server_index_ = sel.index;
-    server_ = &selector_->pool().servers[static_cast<size_t>(sel.index)];
+void HttpSession::startUpstream(const NextStep* retry) {
     state_ = State::kConnecting;
-    net::TcpConnection* pooled =
-        head.upgrade ? nullptr : ctx_.connectionPool().take(server_->state.get());
-    if (pooled) {
-        attachUpstream(pooled, true);
+    if (retry) {
+        connector_.retryNow(*retry);
     } else {
-        connectUpstream();
+        const http::RequestHead& head = request_parser_.head();
+        connector_.begin(*selector_,
+                         hashKeyOf(selector_->pool().config, head, client_->peerAddress()),
+                         /*use_pool=*/!head.upgrade);
     }
+    // The connector may have answered already (attached, or no server).
+    if (state_ == State::kConnecting && connector_.waiting()) state_ = State::kQueued;
 }
 
-bool HttpSession::onSlotMaybeFree() {
+void HttpSession::onUpstreamReady(net::TcpConnection* conn, bool reused) {
     Entry entry(*this);
-    if (finished_) return true;
-    dispatch(/*from_queue=*/true);
-    return state_ != State::kQueued;
+    if (finished_) return conn->destroy();
+    if (!reused) connect_ms_ = connector_.connectMs();
+    attachUpstream(conn, reused);
 }
 
-void HttpSession::onQueueTimeout() {
+void HttpSession::onUpstreamUnavailable(int status, const char* termination) {
     Entry entry(*this);
     if (finished_) return;
-    respondError(503, "queue_timeout");
-}
-
-void HttpSession::connectUpstream() {
-    connect_start_ms_ = ctx_.now();
-    net::TcpConnection* conn = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
-        selector_->pool().tls.get(), server_->config.address.host);
-    if (!conn) {
-        onUpstreamFailure("connect failed", 502);
-        return;
-    }
-    upstream_ = conn;
-    upstream_reused_ = false;
-    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
-}
-
-void HttpSession::onConnected(net::TcpConnection&) {
-    Entry entry(*this);
-    if (finished_) return;
-    upstream_timer_.stop();
-    connect_ms_ = static_cast<int64_t>(ctx_.now() - connect_start_ms_);
-    attachUpstream(upstream_, false);
+    respondError(status, termination);
 }
 
 void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
@@ -110,67 +65,39 @@ void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     if (!in_head_callback_ && !request_complete_) resumeRequest();
 }
 
-void HttpSession::releaseServer() {
-    if (server_) selector_->release(server_index_, ctx_.now());
-    server_ = nullptr;
-    server_index_ = -1;
-}
-
-void HttpSession::onUpstreamFailure(const char* what, int status) {
+void HttpSession::onUpstreamFailure(AttemptFailure failure, const char* what) {
     if (finished_) return;
-    const bool connecting = upstream_ && !upstream_->connected();
-    const bool timeout = status == 504;  // what a connect or response timeout answers
-    // A pooled connection that fails before any response byte was most likely closed by the
-    // server while idle: that says nothing about the server's health, and the request may go
-    // to it again. Silence (a timeout) or a failure once the response has started is the
-    // server's.
-    const bool stale = upstream_reused_ && !connecting && !timeout && !response_started_;
-    if (server_) {
-        LOG_WARN("pool %s server %s: %s", selector_->pool().name().c_str(),
-                 server_->config.name.c_str(), what);
-        if (!stale) selector_->reportFailure(server_index_, ctx_.now(), what);
-    }
+    AttemptEnd end;
+    end.failure = failure;
+    end.reused = upstream_reused_;
+    end.response_started = response_started_;
+    end.body_started = body_started_;
+    end.idempotent = idempotent(request_parser_.head().method);
+    end.attempts = connector_.attempts();
+    end.retries = selector_->pool().config.retries;
     releaseUpstream(false);
-    if (response_started_) {
-        // Part of the response went out: cut the client off so the truncation is visible.
-        if (!status_) status_ = status;
-        logAccess(timeout ? "upstream_timeout_mid_response" : "upstream_error_mid_response");
-        releaseServer();
-        client_->reset();
-        client_ = nullptr;
-        return finish();
+    const NextStep step = connector_.decide(end, what);
+    switch (step.action) {
+        case NextStep::kCutClient:
+            // Part of the response went out: cut the client off so the truncation is visible.
+            if (!status_) status_ = step.status;
+            logAccess(step.termination);
+            connector_.release();
+            client_->reset();
+            client_ = nullptr;
+            return finish();
+        case NextStep::kRetrySameServer:
+        case NextStep::kRetryOtherServer:
+            return startUpstream(&step);
+        case NextStep::kFail:
+        case NextStep::kRelay:
+            return respondError(step.status, step.termination);
     }
-    // Nothing of the response went out. Replay is safe when no body byte left the client's
-    // buffer: always after a connect failure, and for idempotent requests on a reused
-    // connection that died before answering.
-    const std::string_view method = request_parser_.head().method;
-    if (!body_started_ && stale && idempotent(method) && server_) {
-        connectUpstream();  // same server, fresh connection: the pooled one was stale
-        return;
-    }
-    last_failure_status_ = status;
-    if (!body_started_ && (connecting || idempotent(method)) && retryAllowed()) {
-        releaseServer();
-        dispatch(false);
-        return;
-    }
-    releaseServer();
-    respondError(status, timeout ? "upstream_timeout" : "upstream_error");
-}
-
-bool HttpSession::retryAllowed() {
-    return attempts_ <= selector_->pool().config.retries &&
-           selector_->retryBudget().tryRetry(ctx_.now());
 }
 
 void HttpSession::onUpstreamTimer() {
-    if (upstream_ && !upstream_->connected()) {
-        onUpstreamFailure("connect timeout", 504);
-    } else if (response_started_) {
-        onUpstreamFailure("response timeout (body stalled)", 504);
-    } else {
-        onUpstreamFailure("response timeout", 504);
-    }
+    onUpstreamFailure(AttemptFailure::kResponseTimeout,
+                      response_started_ ? "response timeout (body stalled)" : "response timeout");
 }
 
 // response_timeout runs only while the upstream owes us bytes: the whole request is in and we
@@ -223,9 +150,7 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
         // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
         retry_response_ = false;
         releaseUpstream(false);
-        releaseServer();
-        dispatch(false);
-        return;
+        return startUpstream(&retry_step_);
     }
     switch (result.kind) {
         case http::FeedResult::kOk:
@@ -262,7 +187,7 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
         case http::FeedResult::kError: {
             // Logged once, by onUpstreamFailure.
             const std::string what = std::string("bad response: ") + result.reason;
-            onUpstreamFailure(what.c_str(), 502);
+            onUpstreamFailure(AttemptFailure::kBroken, what.c_str());
             return;
         }
     }
@@ -290,18 +215,22 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
     upstream_timer_.stop();
     const http::RequestHead& req = request_parser_.head();
     if (retriableStatus(head.status)) {
-        selector_->reportFailure(server_index_, ctx_.now(), "HTTP 5xx");
-        if (selector_->pool().config.retry_5xx && !body_started_ && idempotent(req.method) &&
-            retryAllowed()) {
-            LOG_INFO("pool %s server %s answered %d; retrying %s elsewhere",
-                     selector_->pool().name().c_str(), server_->config.name.c_str(), head.status,
-                     req.method.c_str());
+        AttemptEnd end;
+        end.failure = AttemptFailure::kRetriableStatus;
+        end.status = head.status;
+        end.reused = upstream_reused_;
+        end.body_started = body_started_;
+        end.idempotent = idempotent(req.method);
+        end.retry_5xx = selector_->pool().config.retry_5xx;
+        end.attempts = connector_.attempts();
+        end.retries = selector_->pool().config.retries;
+        retry_step_ = connector_.decide(end, "HTTP 5xx");
+        if (retry_step_.action == NextStep::kRetryOtherServer) {
             retry_response_ = true;  // acted on once the parser has returned
-            last_failure_status_ = head.status;
             return http::Action::kPause;
         }
     } else {
-        selector_->reportSuccess(server_index_);
+        connector_.reportSuccess();
     }
     response_started_ = true;
     restartResponseTimer();  // now the longest silence before the next body bytes
@@ -385,14 +314,15 @@ void HttpSession::flushResponseHead() {
 void HttpSession::finishExchange() {
     const bool reusable = upstream_ && response_parser_.head().keep_alive && request_complete_ &&
                           upstream_in_.empty() && state_ == State::kExchange;
-    if (server_) {
-        selector_->observeLatency(server_index_, static_cast<double>(first_byte_ms_), ctx_.now());
-        server_->state->recordLatency(
+    if (const upstream::Server* server = connector_.server()) {
+        selector_->observeLatency(connector_.serverIndex(), static_cast<double>(first_byte_ms_),
+                                  ctx_.now());
+        server->state->recordLatency(
             static_cast<uint64_t>(first_byte_ms_ < 0 ? 0 : first_byte_ms_));
     }
     logAccess("ok");
     releaseUpstream(reusable);
-    releaseServer();
+    connector_.release();
     if (!client_keep_alive_) return closeAfterFlush();
     startNextRequest();
 }
@@ -403,9 +333,10 @@ void HttpSession::releaseUpstream(bool reusable) {
     if (!upstream_) return;
     net::TcpConnection* conn = upstream_;
     upstream_ = nullptr;
-    if (reusable && server_ && !ctx_.draining()) {
+    const upstream::Server* server = connector_.server();
+    if (reusable && server && !ctx_.draining()) {
         const auto& pool = selector_->pool().config;
-        ctx_.connectionPool().put(server_->state.get(), conn,
+        ctx_.connectionPool().put(server->state.get(), conn,
                                   static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
     } else {
         conn->destroy();
