@@ -10,10 +10,10 @@ NextStep decideNext(const AttemptEnd& end) {
     NextStep step;
     if (end.failure == AttemptFailure::kRetriableStatus) {
         step.status = end.status;
-        step.action = end.retry_5xx && !end.body_started && end.idempotent &&
-                              end.attempts <= end.retries
-                          ? NextStep::kRetryOtherServer
-                          : NextStep::kRelay;
+        step.action =
+            end.retry_5xx && !end.body_started && end.idempotent && end.attempts <= end.retries
+                ? NextStep::kRetryOtherServer
+                : NextStep::kRelay;
         return step;
     }
     const bool connecting =
@@ -39,8 +39,7 @@ NextStep decideNext(const AttemptEnd& end) {
     // connection that died before answering.
     if (!end.body_started && stale && end.idempotent) {
         step.action = NextStep::kRetrySameServer;
-    } else if (!end.body_started && (connecting || end.idempotent) &&
-               end.attempts <= end.retries) {
+    } else if (!end.body_started && (connecting || end.idempotent) && end.attempts <= end.retries) {
         step.action = NextStep::kRetryOtherServer;
     } else {
         step.action = NextStep::kFail;
@@ -48,8 +47,7 @@ NextStep decideNext(const AttemptEnd& end) {
     return step;
 }
 
-UpstreamConnector::UpstreamConnector(uv_loop_t* loop, upstream::ConnectionPool& pool,
-                                     Owner& owner)
+UpstreamConnector::UpstreamConnector(uv_loop_t* loop, upstream::ConnectionPool& pool, Owner& owner)
     : loop_(loop), pool_(pool), owner_(owner), connect_timer_(loop, [this] {
           if (!conn_) return;
           conn_->destroy();

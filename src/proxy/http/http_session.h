@@ -23,12 +23,14 @@
 // Frees itself when the client connection ends.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/request_parser.h"
 #include "http/response_parser.h"
 #include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
+#include "proxy/http/exchange.h"
 #include "proxy/proxy_context.h"
 #include "proxy/upstream_connector.h"
 
@@ -145,7 +147,7 @@ class HttpSession final : public Session,
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
-    bool redirect_;  // tls.redirect_http connection
+    bool redirect_;                           // tls.redirect_http connection
     net::TcpConnection* upstream_ = nullptr;  // attached (connected or pooled)
     UpstreamConnector connector_;
     http::RequestParser request_parser_;
@@ -160,30 +162,10 @@ class HttpSession final : public Session,
     std::string scratch_;        // response heads, error responses, log lines
     std::string extra_;          // extra response header lines (request id, Retry-After)
     std::string response_head_;  // serialized response head, sent with the first body bytes
-    bool response_head_pending_ = false;
-    std::string request_id_;
-
-    // Current exchange
-    upstream::ServerSelector* selector_ = nullptr;  // the routed pool's
-    NextStep retry_step_;  // retry_5xx decided in onResponseHead; acted on after feed
-    bool upstream_reused_ = false;
-    bool request_complete_ = false;   // whole request read from the client
-    bool body_started_ = false;       // some body bytes went upstream (no replay possible)
-    bool response_started_ = false;   // response head sent to the client
-    bool continue_sent_ = false;      // a 100 Continue was relayed to the client
-    bool response_complete_ = false;  // set by the parser; acted on once feed() returns
-    bool retry_response_ = false;     // retry_5xx decided in onResponseHead; acted on after feed
-    bool in_head_callback_ = false;   // inside onRequestHead: the request parser is running
-    bool client_keep_alive_ = true;
+    std::optional<Exchange> exchange_;  // the current request's (none between requests)
+    bool in_head_callback_ = false;     // inside onRequestHead: the request parser is running
     bool draining_ = false;
     bool finished_ = false;
-    http::BodyFraming request_framing_ = http::BodyFraming::kNone;
-    http::BodyFraming response_framing_ = http::BodyFraming::kNone;
-    int status_ = 0;
-    uint64_t bytes_sent_ = 0;
-    uint64_t request_start_ms_ = 0;
-    int64_t connect_ms_ = -1;
-    int64_t first_byte_ms_ = -1;
     unsigned requests_on_connection_ = 0;
     unsigned depth_ = 0;  // nesting of Entry guards
 };

@@ -30,9 +30,10 @@ void HttpSession::startUpstream(const NextStep* retry) {
         connector_.retryNow(*retry);
     } else {
         const http::RequestHead& head = request_parser_.head();
-        connector_.begin(*selector_,
-                         hashKeyOf(selector_->pool().config, head, client_->peerAddress()),
-                         /*use_pool=*/!head.upgrade);
+        connector_.begin(
+            *exchange_->selector,
+            hashKeyOf(exchange_->selector->pool().config, head, client_->peerAddress()),
+            /*use_pool=*/!head.upgrade);
     }
     // The connector may have answered already (attached, or no server).
     if (state_ == State::kConnecting && connector_.waiting()) state_ = State::kQueued;
@@ -41,7 +42,7 @@ void HttpSession::startUpstream(const NextStep* retry) {
 void HttpSession::onUpstreamReady(net::TcpConnection* conn, bool reused) {
     Entry entry(*this);
     if (finished_) return conn->destroy();
-    if (!reused) connect_ms_ = connector_.connectMs();
+    if (!reused) exchange_->connect_ms = connector_.connectMs();
     attachUpstream(conn, reused);
 }
 
@@ -53,7 +54,7 @@ void HttpSession::onUpstreamUnavailable(int status, const char* termination) {
 
 void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     upstream_ = conn;
-    upstream_reused_ = reused;
+    exchange_->upstream_reused = reused;
     upstream_->setHandler(this);
     upstream_->startReading();
     state_ = State::kExchange;
@@ -62,25 +63,25 @@ void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     // The request parser sits paused unless we are inside onRequestHead (it just continues).
     // Resume it only for the rest of this request's body: once the request is complete, bytes
     // after it are a pipelined next request, which waits until this response is done.
-    if (!in_head_callback_ && !request_complete_) resumeRequest();
+    if (!in_head_callback_ && !exchange_->request_complete) resumeRequest();
 }
 
 void HttpSession::onUpstreamFailure(AttemptFailure failure, const char* what) {
     if (finished_) return;
     AttemptEnd end;
     end.failure = failure;
-    end.reused = upstream_reused_;
-    end.response_started = response_started_;
-    end.body_started = body_started_;
+    end.reused = exchange_->upstream_reused;
+    end.response_started = exchange_->response_started;
+    end.body_started = exchange_->body_started;
     end.idempotent = idempotent(request_parser_.head().method);
     end.attempts = connector_.attempts();
-    end.retries = selector_->pool().config.retries;
+    end.retries = exchange_->selector->pool().config.retries;
     releaseUpstream(false);
     const NextStep step = connector_.decide(end, what);
     switch (step.action) {
         case NextStep::kCutClient:
             // Part of the response went out: cut the client off so the truncation is visible.
-            if (!status_) status_ = step.status;
+            if (!exchange_->status) exchange_->status = step.status;
             logAccess(step.termination);
             connector_.release();
             client_->reset();
@@ -96,8 +97,9 @@ void HttpSession::onUpstreamFailure(AttemptFailure failure, const char* what) {
 }
 
 void HttpSession::onUpstreamTimer() {
-    onUpstreamFailure(AttemptFailure::kResponseTimeout,
-                      response_started_ ? "response timeout (body stalled)" : "response timeout");
+    onUpstreamFailure(AttemptFailure::kResponseTimeout, exchange_->response_started
+                                                            ? "response timeout (body stalled)"
+                                                            : "response timeout");
 }
 
 // response_timeout runs only while the upstream owes us bytes: the whole request is in and we
@@ -105,8 +107,9 @@ void HttpSession::onUpstreamTimer() {
 // client's pace is client_body_timeout's business); while we hold its reads back for a slow
 // client, its silence is ours.
 void HttpSession::restartResponseTimer() {
-    if (!upstream_ || !request_complete_ || !upstream_->reading()) return;
-    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
+    if (!upstream_ || !exchange_->request_complete || !upstream_->reading()) return;
+    upstream_timer_.start(
+        static_cast<uint64_t>(exchange_->selector->pool().config.response_timeout.count()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +123,7 @@ void HttpSession::onUpstreamData(std::string_view bytes) {
         return;
     }
     // Once the head is in, response_timeout bounds the silence between reads of the body.
-    if (response_started_) restartResponseTimer();
+    if (exchange_->response_started) restartResponseTimer();
     handleResponseFeed(response_parser_.feed(bytes), bytes);
 }
 
@@ -139,24 +142,24 @@ void HttpSession::resumeUpstream() {
         const bool held = !upstream_->reading();
         upstream_->startReading();
         // Reads were held for the client: the upstream's silence clock starts again now.
-        if (held && response_started_) restartResponseTimer();
+        if (held && exchange_->response_started) restartResponseTimer();
     }
 }
 
 void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
     if (finished_) return;
     flushResponseHead();  // a head whose body has not arrived yet goes out now
-    if (retry_response_) {
+    if (exchange_->retry_response) {
         // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
-        retry_response_ = false;
+        exchange_->retry_response = false;
         releaseUpstream(false);
-        return startUpstream(&retry_step_);
+        return startUpstream(&exchange_->retry_step);
     }
     switch (result.kind) {
         case http::FeedResult::kOk:
             return;
         case http::FeedResult::kPaused:
-            if (response_complete_) {
+            if (exchange_->response_complete) {
                 // Bytes after a complete response: the server is out of step; never reuse it.
                 if (result.consumed < input.size()) releaseUpstream(false);
                 return finishExchange();
@@ -200,8 +203,8 @@ void HttpSession::onInterimResponse(const http::ResponseHead& head) {
     const http::RequestHead& req = request_parser_.head();
     if (req.version_minor < 1) return;
     if (head.status == 100) {
-        if (!req.expect_continue || continue_sent_) return;
-        continue_sent_ = true;  // also across a retry on another server
+        if (!req.expect_continue || exchange_->continue_sent) return;
+        exchange_->continue_sent = true;  // also across a retry on another server
         client_->write("HTTP/1.1 100 Continue\r\n\r\n");
     } else if (head.status == 103) {
         scratch_.clear();
@@ -218,56 +221,61 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
         AttemptEnd end;
         end.failure = AttemptFailure::kRetriableStatus;
         end.status = head.status;
-        end.reused = upstream_reused_;
-        end.body_started = body_started_;
+        end.reused = exchange_->upstream_reused;
+        end.body_started = exchange_->body_started;
         end.idempotent = idempotent(req.method);
-        end.retry_5xx = selector_->pool().config.retry_5xx;
+        end.retry_5xx = exchange_->selector->pool().config.retry_5xx;
         end.attempts = connector_.attempts();
-        end.retries = selector_->pool().config.retries;
-        retry_step_ = connector_.decide(end, "HTTP 5xx");
-        if (retry_step_.action == NextStep::kRetryOtherServer) {
-            retry_response_ = true;  // acted on once the parser has returned
+        end.retries = exchange_->selector->pool().config.retries;
+        exchange_->retry_step = connector_.decide(end, "HTTP 5xx");
+        if (exchange_->retry_step.action == NextStep::kRetryOtherServer) {
+            exchange_->retry_response = true;  // acted on once the parser has returned
             return http::Action::kPause;
         }
     } else {
         connector_.reportSuccess();
     }
-    response_started_ = true;
+    exchange_->response_started = true;
     restartResponseTimer();  // now the longest silence before the next body bytes
-    status_ = head.status;
-    first_byte_ms_ = static_cast<int64_t>(ctx_.now() - request_start_ms_);
+    exchange_->status = head.status;
+    exchange_->first_byte_ms = static_cast<int64_t>(ctx_.now() - exchange_->request_start_ms);
     const int client_minor = req.version_minor;
 
-    response_framing_ = head.framing;
+    exchange_->response_framing = head.framing;
     if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
-        response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
+        exchange_->response_framing =
+            http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
     }
     if (head.status == 101) {
-        response_framing_ = http::BodyFraming::kNone;
-        client_keep_alive_ = true;  // the connection becomes the tunnel
-    } else if (response_framing_ == http::BodyFraming::kUntilClose || !request_complete_) {
+        exchange_->response_framing = http::BodyFraming::kNone;
+        exchange_->client_keep_alive = true;  // the connection becomes the tunnel
+    } else if (exchange_->response_framing == http::BodyFraming::kUntilClose ||
+               !exchange_->request_complete) {
         // A response that ends with the connection, or arrives before the request finished
         // (the rest of the request body would be unread): the client connection ends here.
-        client_keep_alive_ = false;
+        exchange_->client_keep_alive = false;
     }
-    if (draining_ || ctx_.draining()) client_keep_alive_ = false;
+    if (draining_ || ctx_.draining()) exchange_->client_keep_alive = false;
 
     extra_.clear();
-    if (!request_id_.empty()) {
-        extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
+    if (!exchange_->request_id.empty()) {
+        extra_.append(listener_->request_id_header)
+            .append(": ")
+            .append(exchange_->request_id)
+            .append("\r\n");
     }
     response_head_.clear();
-    http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra_,
-                                response_head_);
+    http::serializeResponseHead(head, exchange_->response_framing, exchange_->client_keep_alive,
+                                client_minor, extra_, response_head_);
     // Written with the first body bytes (one send for small responses), or once the parser
     // returns.
-    response_head_pending_ = true;
+    exchange_->response_head_pending = true;
     return http::Action::kContinue;
 }
 
 http::Action HttpSession::onResponseBody(std::string_view decoded) {
-    bytes_sent_ += decoded.size();
-    writeBody(*client_, response_framing_, decoded, takeResponseHead());
+    exchange_->bytes_sent += decoded.size();
+    writeBody(*client_, exchange_->response_framing, decoded, takeResponseHead());
     if (client_->pendingBytes() > kHighWater) {
         if (upstream_) upstream_->stopReading();
         return http::Action::kPause;
@@ -277,12 +285,12 @@ http::Action HttpSession::onResponseBody(std::string_view decoded) {
 
 void HttpSession::onResponseComplete() {
     const std::string_view head = takeResponseHead();
-    if (response_framing_ == http::BodyFraming::kChunked) {
+    if (exchange_->response_framing == http::BodyFraming::kChunked) {
         client_->write(head, "0\r\n\r\n");
     } else if (!head.empty()) {
         client_->write(head);
     }
-    response_complete_ = true;  // finishExchange() runs once the parser has returned
+    exchange_->response_complete = true;  // finishExchange() runs once the parser has returned
 }
 
 void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
@@ -301,8 +309,8 @@ void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
 }
 
 std::string_view HttpSession::takeResponseHead() {
-    if (!response_head_pending_) return {};
-    response_head_pending_ = false;
+    if (!exchange_->response_head_pending) return {};
+    exchange_->response_head_pending = false;
     return response_head_;
 }
 
@@ -312,18 +320,19 @@ void HttpSession::flushResponseHead() {
 }
 
 void HttpSession::finishExchange() {
-    const bool reusable = upstream_ && response_parser_.head().keep_alive && request_complete_ &&
-                          upstream_in_.empty() && state_ == State::kExchange;
+    const bool reusable = upstream_ && response_parser_.head().keep_alive &&
+                          exchange_->request_complete && upstream_in_.empty() &&
+                          state_ == State::kExchange;
     if (const upstream::Server* server = connector_.server()) {
-        selector_->observeLatency(connector_.serverIndex(), static_cast<double>(first_byte_ms_),
-                                  ctx_.now());
+        exchange_->selector->observeLatency(
+            connector_.serverIndex(), static_cast<double>(exchange_->first_byte_ms), ctx_.now());
         server->state->recordLatency(
-            static_cast<uint64_t>(first_byte_ms_ < 0 ? 0 : first_byte_ms_));
+            static_cast<uint64_t>(exchange_->first_byte_ms < 0 ? 0 : exchange_->first_byte_ms));
     }
     logAccess("ok");
     releaseUpstream(reusable);
     connector_.release();
-    if (!client_keep_alive_) return closeAfterFlush();
+    if (!exchange_->client_keep_alive) return closeAfterFlush();
     startNextRequest();
 }
 
@@ -335,7 +344,7 @@ void HttpSession::releaseUpstream(bool reusable) {
     upstream_ = nullptr;
     const upstream::Server* server = connector_.server();
     if (reusable && server && !ctx_.draining()) {
-        const auto& pool = selector_->pool().config;
+        const auto& pool = exchange_->selector->pool().config;
         ctx_.connectionPool().put(server->state.get(), conn,
                                   static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
     } else {
