@@ -66,8 +66,8 @@ class TcpConnection {
     // Queues bytes (several slices written as one vectored write). Returns false when the
     // connection is broken; the caller must treat that as the end of the connection (a hard
     // error of the immediate send is not also reported through onError).
-    bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
-               std::string_view d = {});
+    [[nodiscard]] bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
+                             std::string_view d = {});
     size_t pendingBytes() const { return pending_.size() + writing_.size(); }
     void shutdownWrite();
     bool writeShutdown() const { return shutdown_requested_; }

@@ -297,7 +297,10 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
 http::Action HttpSession::onRequestBody(std::string_view decoded) {
     if (!upstream_ || state_ != State::kExchange) return http::Action::kPause;
     exchange_->body_started = true;
-    writeBody(*upstream_, exchange_->request_framing, decoded);
+    if (!writeBody(*upstream_, exchange_->request_framing, decoded)) {
+        onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+        return http::Action::kPause;
+    }
     if (upstream_ && upstream_->pendingBytes() > kHighWater) {
         client_->stopReading();
         return http::Action::kPause;
@@ -308,8 +311,9 @@ http::Action HttpSession::onRequestBody(std::string_view decoded) {
 void HttpSession::onRequestComplete() {
     exchange_->request_complete = true;
     client_timer_.stop();
-    if (upstream_ && exchange_->request_framing == http::BodyFraming::kChunked) {
-        upstream_->write("0\r\n\r\n");
+    if (upstream_ && exchange_->request_framing == http::BodyFraming::kChunked &&
+        !upstream_->write("0\r\n\r\n")) {
+        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
     }
     restartResponseTimer();  // for the response head, or the next body bytes
 }
@@ -352,6 +356,11 @@ void HttpSession::abortForClient() {
     finish();
 }
 
+void HttpSession::clientGone() {
+    if (requestInFlight()) return abortForClient();
+    finish();
+}
+
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
     exchange_.reset();
@@ -385,11 +394,12 @@ void HttpSession::respondError(int status, const char* termination) {
     }
     scratch_.clear();
     http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
-    client_->write(scratch_);
+    const bool sent = client_->write(scratch_);
     if (status >= 500) {
         LOG_INFO("%s -> %d (%s)", client_->peerAddress().c_str(), status, termination);
     }
     logAccess(termination);
+    if (!sent) return finish();  // the client is gone
     closeAfterFlush();
 }
 
@@ -419,8 +429,9 @@ void HttpSession::respondRedirect(const http::RequestHead& head) {
     client_timer_.stop();
     scratch_.clear();
     http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
-    client_->write(scratch_);
+    const bool sent = client_->write(scratch_);
     logAccess("redirect");
+    if (!sent) return finish();  // the client is gone
     closeAfterFlush();
 }
 

@@ -107,6 +107,7 @@ class HttpSession final : public Session,
     // A request was parsed and its response is not complete (queued, connecting, exchanging).
     bool requestInFlight() const;
     void abortForClient();  // the client went away while requestInFlight()
+    void clientGone();      // a write to the client failed: abortForClient() or finish()
     void startNextRequest();
 
     // upstream side (http_session_upstream.cc)
@@ -136,8 +137,9 @@ class HttpSession final : public Session,
     void closeAfterFlush();
     void finish();
     void logAccess(const char* termination);
-    void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data,
-                   std::string_view prefix = {});
+    // False: `to` is broken (the caller ends the exchange or the session).
+    [[nodiscard]] bool writeBody(net::TcpConnection& to, http::BodyFraming framing,
+                                 std::string_view data, std::string_view prefix = {});
     // The response head not yet written (empty when it was), for coalescing with body bytes.
     std::string_view takeResponseHead();
     void flushResponseHead();

@@ -58,7 +58,13 @@ void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     upstream_->setHandler(this);
     upstream_->startReading();
     state_ = State::kExchange;
-    upstream_->write(head_out_);
+    // A retry after the whole request was read: no body byte went anywhere (or there would be
+    // no retry), so a chunked body was empty and needs only its last chunk.
+    const bool last_chunk = exchange_->request_complete && !exchange_->body_started &&
+                            exchange_->request_framing == http::BodyFraming::kChunked;
+    if (!(last_chunk ? upstream_->write(head_out_, "0\r\n\r\n") : upstream_->write(head_out_))) {
+        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+    }
     restartResponseTimer();
     // The request parser sits paused unless we are inside onRequestHead (it just continues).
     // Resume it only for the rest of this request's body: once the request is complete, bytes
@@ -149,6 +155,7 @@ void HttpSession::resumeUpstream() {
 void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
     if (finished_) return;
     flushResponseHead();  // a head whose body has not arrived yet goes out now
+    if (finished_) return;
     if (exchange_->retry_response) {
         // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
         exchange_->retry_response = false;
@@ -178,9 +185,9 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             state_ = State::kTunnel;
             upstream_timer_.stop();
             client_timer_.stop();
-            if (!rest.empty()) client_->write(rest);
+            if (!rest.empty() && !client_->write(rest)) return finish();
             if (!client_in_.empty()) {
-                upstream_->write(client_in_);
+                if (!upstream_->write(client_in_)) return finish();
                 client_in_.clear();
             }
             client_->startReading();
@@ -205,12 +212,12 @@ void HttpSession::onInterimResponse(const http::ResponseHead& head) {
     if (head.status == 100) {
         if (!req.expect_continue || exchange_->continue_sent) return;
         exchange_->continue_sent = true;  // also across a retry on another server
-        client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+        if (!client_->write("HTTP/1.1 100 Continue\r\n\r\n")) clientGone();
     } else if (head.status == 103) {
         scratch_.clear();
         http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
                                     /*client_minor=*/1, {}, scratch_);
-        client_->write(scratch_);
+        if (!client_->write(scratch_)) clientGone();
     }
 }
 
@@ -275,7 +282,10 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
 
 http::Action HttpSession::onResponseBody(std::string_view decoded) {
     exchange_->bytes_sent += decoded.size();
-    writeBody(*client_, exchange_->response_framing, decoded, takeResponseHead());
+    if (!writeBody(*client_, exchange_->response_framing, decoded, takeResponseHead())) {
+        clientGone();
+        return http::Action::kPause;
+    }
     if (client_->pendingBytes() > kHighWater) {
         if (upstream_) upstream_->stopReading();
         return http::Action::kPause;
@@ -285,27 +295,25 @@ http::Action HttpSession::onResponseBody(std::string_view decoded) {
 
 void HttpSession::onResponseComplete() {
     const std::string_view head = takeResponseHead();
+    bool sent = true;
     if (exchange_->response_framing == http::BodyFraming::kChunked) {
-        client_->write(head, "0\r\n\r\n");
+        sent = client_->write(head, "0\r\n\r\n");
     } else if (!head.empty()) {
-        client_->write(head);
+        sent = client_->write(head);
     }
+    if (!sent) return clientGone();
     exchange_->response_complete = true;  // finishExchange() runs once the parser has returned
 }
 
-void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
+bool HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
                             std::string_view data, std::string_view prefix) {
-    if (data.empty()) {
-        if (!prefix.empty()) to.write(prefix);
-        return;
-    }
+    if (data.empty()) return prefix.empty() || to.write(prefix);
     if (framing == http::BodyFraming::kChunked) {
         char size_line[24];
         int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-        to.write(prefix, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
-    } else {
-        to.write(prefix, data);
+        return to.write(prefix, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
     }
+    return to.write(prefix, data);
 }
 
 std::string_view HttpSession::takeResponseHead() {
@@ -316,7 +324,7 @@ std::string_view HttpSession::takeResponseHead() {
 
 void HttpSession::flushResponseHead() {
     const std::string_view head = takeResponseHead();
-    if (!head.empty() && client_) client_->write(head);
+    if (!head.empty() && client_ && !client_->write(head)) clientGone();
 }
 
 void HttpSession::finishExchange() {
