@@ -49,15 +49,8 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       connector_(ctx.loop(), ctx.connectionPool(), *this),
       request_parser_(*this, limitsOf(*listener_)),
       response_parser_(*this),
-      client_timer_(ctx.loop(),
-                    [this] {
-                        Entry entry(*this);
-                        onClientTimer();
-                    }),
-      upstream_timer_(ctx.loop(), [this] {
-          Entry entry(*this);
-          onUpstreamTimer();
-      }) {
+      client_timer_(ctx.loop(), [this] { onClientTimer(); }),
+      upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
     if (!redirect_) {
@@ -70,13 +63,12 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
     client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
 }
 
-HttpSession::~HttpSession() { ctx_.remove(*this); }
+HttpSession::~HttpSession() = default;
 
 // ---------------------------------------------------------------------------------------------
 // Connection events
 
 void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
@@ -96,7 +88,6 @@ void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
 }
 
 void HttpSession::onEof(net::TcpConnection& conn) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
@@ -128,7 +119,6 @@ void HttpSession::onEof(net::TcpConnection& conn) {
 }
 
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
-    Entry entry(*this);
     if (finished_) return;
     const std::string why =
         conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
@@ -142,7 +132,6 @@ void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
 }
 
 void HttpSession::onDrain(net::TcpConnection& conn) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kClosing) return finish();
@@ -476,15 +465,11 @@ void HttpSession::logAccess(const char* termination) {
 }
 
 void HttpSession::drain() {
-    Entry entry(*this);
     draining_ = true;
     if (state_ == State::kIdle) finish();
 }
 
-void HttpSession::abort() {
-    Entry entry(*this);
-    finish();
-}
+void HttpSession::abort() { finish(); }
 
 void HttpSession::finish() {
     if (finished_) return;
@@ -498,7 +483,7 @@ void HttpSession::finish() {
     connector_.cancel();
     if (client_) client_->destroy();
     client_ = nullptr;
-    // Deleted by the outermost Entry (every path here runs under one).
+    ctx_.retire(*this);  // deleted once the loop is back in control
 }
 
 }  // namespace sluice::proxy

@@ -20,7 +20,8 @@
 //   flight aborts the exchange at once: the upstream connection is closed, never pooled; the
 //   access log says 499 (or the status already sent) with termination client_abort, and
 //   ProcessCounters::client_aborts counts it. Only a WebSocket tunnel relays a half-close.
-// Frees itself when the client connection ends.
+// Retires itself (ProxyContext::retire: deleted once the loop is back in control) when the
+// client connection ends; after finish() no callback reaches it.
 
 #include <memory>
 #include <optional>
@@ -64,21 +65,6 @@ class HttpSession final : public Session,
 
     HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener, bool redirect);
     ~HttpSession() override;
-
-    // Every entry from the loop holds one: the session is deleted when the outermost entry
-    // returns after finish(), never under a parser callback that is still running.
-    class Entry {
-      public:
-        explicit Entry(HttpSession& s) : s_(s) { ++s_.depth_; }
-        ~Entry() {
-            if (--s_.depth_ == 0 && s_.finished_) delete &s_;
-        }
-        Entry(const Entry&) = delete;
-        Entry& operator=(const Entry&) = delete;
-
-      private:
-        HttpSession& s_;
-    };
 
     // net::ConnectionHandler (client and upstream side)
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
@@ -169,7 +155,6 @@ class HttpSession final : public Session,
     bool draining_ = false;
     bool finished_ = false;
     unsigned requests_on_connection_ = 0;
-    unsigned depth_ = 0;  // nesting of Entry guards
 };
 
 }  // namespace sluice::proxy

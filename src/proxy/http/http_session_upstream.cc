@@ -40,14 +40,12 @@ void HttpSession::startUpstream(const NextStep* retry) {
 }
 
 void HttpSession::onUpstreamReady(net::TcpConnection* conn, bool reused) {
-    Entry entry(*this);
     if (finished_) return conn->destroy();
     if (!reused) exchange_->connect_ms = connector_.connectMs();
     attachUpstream(conn, reused);
 }
 
 void HttpSession::onUpstreamUnavailable(int status, const char* termination) {
-    Entry entry(*this);
     if (finished_) return;
     respondError(status, termination);
 }

@@ -27,7 +27,7 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
     last_activity_ = ctx_.now();
 }
 
-TcpSession::~TcpSession() { ctx_.remove(*this); }
+TcpSession::~TcpSession() = default;
 
 void TcpSession::onUpstreamUnavailable(int, const char* termination) {
     // No server (left): for TCP the only answer is to close.
@@ -107,7 +107,7 @@ void TcpSession::finish() {
     connector_.cancel();
     if (upstream_) upstream_->destroy();
     client_->destroy();
-    delete this;
+    ctx_.retire(*this);
 }
 
 }  // namespace sluice::proxy

@@ -6,7 +6,7 @@
 // then copies bytes both ways with
 // backpressure (a side's reads pause while the other side's write queue is over the high-water
 // mark), propagates half-close (FIN) each way, and closes after idle_timeout without bytes in
-// either direction. Frees itself when done.
+// either direction. Retires itself (ProxyContext::retire) when done.
 
 #include <memory>
 
