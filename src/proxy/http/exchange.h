@@ -16,11 +16,16 @@
 namespace sluice::proxy {
 
 struct Exchange {
-    explicit Exchange(uint64_t start_ms) : request_start_ms(start_ms) {}
+    // `id_buffer`: the connection's buffer for the request id (its capacity outlives requests:
+    // a generated id is one byte over the short-string size), emptied here.
+    Exchange(uint64_t start_ms, std::string& id_buffer)
+        : request_id(id_buffer), request_start_ms(start_ms) {
+        request_id.clear();
+    }
 
     upstream::ServerSelector* selector = nullptr;  // the routed pool's (null: not routed)
-    std::string request_id;  // the request id header's value (kept or generated)
-    NextStep retry_step;     // retry_5xx decided in onResponseHead; acted on after feed
+    std::string& request_id;  // the request id header's value (kept or generated)
+    NextStep retry_step;      // retry_5xx decided in onResponseHead; acted on after feed
 
     bool upstream_reused = false;        // the current attempt's connection came from the pool
     bool request_complete = false;       // whole request read from the client

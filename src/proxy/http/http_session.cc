@@ -154,7 +154,7 @@ void HttpSession::onDrain(net::TcpConnection& conn) {
 void HttpSession::onClientData(std::string_view bytes) {
     if (state_ == State::kIdle) {
         state_ = State::kHead;
-        exchange_.emplace(ctx_.now());
+        exchange_.emplace(ctx_.now(), request_id_);
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
     } else if (state_ == State::kExchange && !exchange_->request_complete) {
         // Body bytes: client_body_timeout is the longest gap between reads.
@@ -236,7 +236,7 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     }
     ++requests_on_connection_;
     ctx_.counters().requests.fetch_add(1, std::memory_order_relaxed);
-    if (!exchange_) exchange_.emplace(ctx_.now());
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     // The head is in; a body must now keep coming (client_body_timeout between reads).
     if (head.framing != http::BodyFraming::kNone) {
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
@@ -358,7 +358,7 @@ void HttpSession::startNextRequest() {
     if (!client_in_.empty()) {
         // Pipelined bytes already arrived: they start the next request now.
         state_ = State::kHead;
-        exchange_.emplace(ctx_.now());
+        exchange_.emplace(ctx_.now(), request_id_);
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
     }
     pumpClient(false);
@@ -368,7 +368,7 @@ void HttpSession::startNextRequest() {
 // Local responses and the end of the session
 
 void HttpSession::respondError(int status, const char* termination) {
-    if (!exchange_) exchange_.emplace(ctx_.now());
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     exchange_->status = status;
     state_ = State::kClosing;
     client_timer_.stop();
@@ -412,7 +412,7 @@ void HttpSession::respondRedirect(const http::RequestHead& head) {
     if (listener_->bind.port != 443)
         extra_.append(":").append(std::to_string(listener_->bind.port));
     extra_.append(target).append("\r\n");
-    if (!exchange_) exchange_.emplace(ctx_.now());
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     exchange_->status = 301;
     state_ = State::kClosing;
     client_timer_.stop();

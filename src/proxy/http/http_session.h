@@ -150,6 +150,7 @@ class HttpSession final : public Session,
     std::string scratch_;        // response heads, error responses, log lines
     std::string extra_;          // extra response header lines (request id, Retry-After)
     std::string response_head_;  // serialized response head, sent with the first body bytes
+    std::string request_id_;     // Exchange::request_id's storage
     std::optional<Exchange> exchange_;  // the current request's (none between requests)
     bool in_head_callback_ = false;     // inside onRequestHead: the request parser is running
     bool draining_ = false;
