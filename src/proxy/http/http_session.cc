@@ -345,6 +345,14 @@ void HttpSession::abortForClient() {
     finish();
 }
 
+void HttpSession::appendRequestIdHeader() {
+    if (exchange_->request_id.empty()) return;
+    extra_.append(listener_->request_id_header)
+        .append(": ")
+        .append(exchange_->request_id)
+        .append("\r\n");
+}
+
 void HttpSession::clientGone() {
     if (requestInFlight()) return abortForClient();
     finish();
@@ -375,12 +383,7 @@ void HttpSession::respondError(int status, const char* termination) {
     upstream_timer_.stop();
     extra_.clear();
     if (status == 503) extra_ = "Retry-After: 1\r\n";
-    if (!exchange_->request_id.empty()) {
-        extra_.append(listener_->request_id_header)
-            .append(": ")
-            .append(exchange_->request_id)
-            .append("\r\n");
-    }
+    appendRequestIdHeader();
     scratch_.clear();
     http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
     const bool sent = client_->write(scratch_);

@@ -119,6 +119,7 @@ class HttpSession final : public Session,
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
     void respondError(int status, const char* termination);
+    void appendRequestIdHeader();  // to extra_, when the request has an id
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
     void finish();

@@ -263,12 +263,7 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
     if (draining_ || ctx_.draining()) exchange_->client_keep_alive = false;
 
     extra_.clear();
-    if (!exchange_->request_id.empty()) {
-        extra_.append(listener_->request_id_header)
-            .append(": ")
-            .append(exchange_->request_id)
-            .append("\r\n");
-    }
+    appendRequestIdHeader();
     response_head_.clear();
     http::serializeResponseHead(head, exchange_->response_framing, exchange_->client_keep_alive,
                                 client_minor, extra_, response_head_);
