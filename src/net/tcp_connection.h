@@ -43,7 +43,8 @@ class TcpConnection {
     // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd
     // closed).
     static TcpConnection* adopt(uv_loop_t* loop, int fd);
-    // Starts a non-blocking connect; onConnected or onError follows.
+    // Starts a non-blocking connect; onConnected or onError follows. Returns nullptr (and calls
+    // no handler) when the connect cannot even start.
     // With `tls`, speaks TLS to `tls_host` (SNI and certificate check) over the connection.
     static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler,
                                   const tls::ClientContext* tls = nullptr,
