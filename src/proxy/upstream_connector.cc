@@ -48,18 +48,13 @@ NextStep decideNext(const AttemptEnd& end) {
 }
 
 UpstreamConnector::UpstreamConnector(uv_loop_t* loop, upstream::ConnectionPool& pool, Owner& owner)
-    : loop_(loop), pool_(pool), owner_(owner), connect_timer_(loop, [this] {
-          if (!conn_) return;
-          conn_->destroy();
-          conn_ = nullptr;
-          onConnectFailure(AttemptFailure::kConnectTimeout, "connect timeout");
-      }) {}
+    : loop_(loop), pool_(pool), owner_(owner) {}
 
 UpstreamConnector::~UpstreamConnector() { cancel(); }
 
 void UpstreamConnector::cancel() {
     if (queued()) selector_->dequeue(*this);
-    connect_timer_.stop();
+    stopConnectTimer();
     if (conn_) conn_->destroy();
     conn_ = nullptr;
     releaseServer();
@@ -119,7 +114,15 @@ void UpstreamConnector::connect() {
         loop_, reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
         selector_->pool().tls.get(), server_->config.address.host);
     if (!conn_) return onConnectFailure(AttemptFailure::kConnect, "connect failed");
-    connect_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
+    if (!connect_timer_) {
+        connect_timer_.emplace(loop_, [this] {
+            if (!conn_) return;
+            conn_->destroy();
+            conn_ = nullptr;
+            onConnectFailure(AttemptFailure::kConnectTimeout, "connect timeout");
+        });
+    }
+    connect_timer_->start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
 }
 
 bool UpstreamConnector::onSlotMaybeFree() { return !dispatch(/*from_queue=*/true); }
@@ -130,7 +133,7 @@ void UpstreamConnector::onQueueTimeout() {
 }
 
 void UpstreamConnector::onConnected(net::TcpConnection&) {
-    connect_timer_.stop();
+    stopConnectTimer();
     connect_ms_ = static_cast<int64_t>(uv_now(loop_) - connect_start_ms_);
     net::TcpConnection* conn = conn_;
     conn_ = nullptr;
@@ -138,7 +141,7 @@ void UpstreamConnector::onConnected(net::TcpConnection&) {
 }
 
 void UpstreamConnector::onEof(net::TcpConnection&) {
-    connect_timer_.stop();
+    stopConnectTimer();
     conn_->destroy();
     conn_ = nullptr;
     onConnectFailure(AttemptFailure::kConnect, "connection closed while connecting");
@@ -147,7 +150,7 @@ void UpstreamConnector::onEof(net::TcpConnection&) {
 void UpstreamConnector::onError(net::TcpConnection& conn, int uv_error) {
     const std::string why =
         conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
-    connect_timer_.stop();
+    stopConnectTimer();
     conn_->destroy();
     conn_ = nullptr;
     onConnectFailure(AttemptFailure::kConnect, why.c_str());
@@ -203,6 +206,10 @@ void UpstreamConnector::retryNow(const NextStep& step) {
         releaseServer();
         dispatch(/*from_queue=*/false);
     }
+}
+
+void UpstreamConnector::stopConnectTimer() {
+    if (connect_timer_) connect_timer_->stop();
 }
 
 void UpstreamConnector::reportSuccess() {

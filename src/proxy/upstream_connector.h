@@ -17,6 +17,7 @@
 // - A server slot is held from the selection until release() (or the next retry).
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "loop/timer.h"
@@ -116,6 +117,7 @@ class UpstreamConnector final : private upstream::SlotWaiter, private net::Conne
     void onConnectFailure(AttemptFailure failure, const char* what);
     bool retryAllowed();
     void releaseServer();
+    void stopConnectTimer();
 
     bool onSlotMaybeFree() override;
     void onQueueTimeout() override;
@@ -127,7 +129,7 @@ class UpstreamConnector final : private upstream::SlotWaiter, private net::Conne
     uv_loop_t* loop_;
     upstream::ConnectionPool& pool_;
     Owner& owner_;
-    loop::Timer connect_timer_;
+    std::optional<loop::Timer> connect_timer_;  // made at the first connect (pooled: never)
     upstream::ServerSelector* selector_ = nullptr;
     const upstream::Server* server_ = nullptr;  // holds a slot (ServerState::active) while set
     int server_index_ = -1;

@@ -158,11 +158,14 @@ class ClosedPort {
     }
     ~ClosedPort() { ::close(fd_); }
     void listenNow() { ::listen(fd_, 8); }
+    int fd() const { return fd_; }
     uint16_t port = 0;
 
   private:
     int fd_;
 };
+
+int fdOf(const ClosedPort& p) { return p.fd(); }
 
 class UpstreamConnectorTest : public ::testing::Test {
   protected:
@@ -246,6 +249,33 @@ TEST_F(UpstreamConnectorTest, ARefusedServerIsSkippedForTheNextOne) {
     EXPECT_EQ(state(1).active.load(), 1u);  // held until release()
     connector_->release();
     EXPECT_EQ(state(1).active.load(), 0u);
+}
+
+TEST_F(UpstreamConnectorTest, AConnectThatHangsTimesOutWith504) {
+    // A listener whose accept queue is full: the kernel drops further SYNs, the connect hangs.
+    ClosedPort full;
+    ::listen(fdOf(full), 0);
+    std::vector<int> fillers;
+    for (int i = 0; i < 3; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(full.port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        fillers.push_back(fd);
+    }
+    uv_sleep(50);  // let the handshakes of the fillers land in the accept queue
+    config::PoolConfig settings;
+    settings.retries = 0;
+    settings.connect_timeout = config::Duration{50};
+    make({full.port}, settings);
+    connector_->begin(*selector_, "", true);
+    runUntilEvent();
+    EXPECT_EQ(owner_.events, std::vector<std::string>{"504 upstream_timeout"});
+    EXPECT_EQ(state(0).failures.load(), 1u);
+    EXPECT_EQ(state(0).active.load(), 0u);
+    for (int fd : fillers) ::close(fd);
 }
 
 TEST_F(UpstreamConnectorTest, EveryServerAtItsCapQueuesUntilQueueTimeout) {
