@@ -119,6 +119,8 @@ struct LogConfig {
 
 struct AdminConfig {
     std::optional<Address> listen;  // empty string in the file = no admin endpoint
+    // Clients allowed; any other gets 403. Absent in the file: loopback (127.0.0.0/8, ::1/128).
+    std::vector<Network> allow;
 };
 
 // [resolver]: how hostnames in addresses and [pool.discovery] are resolved.
@@ -219,7 +221,9 @@ struct ServerConfig {
     Address address;
     unsigned weight = 1;  // 1..1000
     bool backup = false;
-    unsigned max_conns = 0;  // 0 = pool default
+    unsigned max_conns = 0;   // 0 = pool default
+    bool discovered = false;  // found by [pool.discovery] (discovery/), not written in the file
+    bool leaving = false;     // discovered, and gone from DNS: drains, then goes
 };
 
 // [pool.discovery]: servers found in DNS. Exactly one of name (A/AAAA, on `port`) and srv.

@@ -16,11 +16,6 @@ bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str
 bool written(const toml::value&) { return true; }
 bool positive(const toml::value& v) { return v.is_integer() && v.as_integer() > 0; }
 bool nonEmptyArray(const toml::value& v) { return v.is_array() && !v.as_array().empty(); }
-bool nonZeroDuration(const toml::value& v) {
-    std::string ignored;
-    const auto duration = v.is_string() ? parseDuration(v.as_string().str, &ignored) : std::nullopt;
-    return duration && duration->count() > 0;
-}
 bool offersH2(const toml::value& v) {
     return v.is_array() &&
            std::any_of(v.as_array().begin(), v.as_array().end(), [](const toml::value& p) {
@@ -38,9 +33,6 @@ struct GatedFeature {
 // FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
-    {"global.stop_grace", nonZeroDuration, "a stop grace period"},
-    {"admin.listen", nonEmpty, "the admin endpoint"},
-    {"resolver", written, "DNS resolver configuration"},
     {"listener.accept_proxy_protocol", isTrue, "accepting the PROXY protocol"},
     {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
     {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
@@ -51,9 +43,7 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.http2_initial_window", written, "HTTP/2"},
     {"listener.tls.alpn", offersH2, "HTTP/2"},
     {"listener.rate_limit", nonEmptyArray, "rate limiting"},
-    {"pool.slow_start", nonZeroDuration, "slow start"},
     {"pool.send_proxy_protocol", nonEmpty, "sending the PROXY protocol"},
-    {"pool.discovery", written, "DNS service discovery"},
 };
 // ---------------------------------------------------------------------------------------------
 

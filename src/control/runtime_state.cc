@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/address_resolver.h"
+#include "upstream/balancer/slow_start.h"
 
 namespace sluice::control {
 
@@ -85,7 +86,15 @@ void applyToServers(const routing::Snapshot& snapshot, const RuntimeState& overr
     for (const auto& pool : snapshot.pools) {
         for (const auto& server : pool->servers) {
             const ServerOverride* o = findOverride(overrides, pool->name(), server.config.name);
-            server.state->admin.store(o && o->state ? *o->state : upstream::AdminState::kReady);
+            const auto admin = server.config.leaving ? upstream::AdminState::kDrain
+                               : o && o->state   ? *o->state
+                                                 : upstream::AdminState::kReady;
+            // Back to ready from drain/maint: available again, its slow start begins.
+            if (server.state->admin.exchange(admin) != upstream::AdminState::kReady &&
+                admin == upstream::AdminState::kReady) {
+                server.state->ramp_from_ms.store(upstream::steadyNowMs(),
+                                                 std::memory_order_relaxed);
+            }
             server.state->weight.store(o && o->weight ? *o->weight : server.config.weight);
         }
     }

@@ -87,8 +87,12 @@ void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bo
                 if (candidate.state == server.state) existing = &candidate;
             }
             if (!check) {
-                // No active check: always up (also when the pool just lost its check).
+                // No active check: always up (also when the pool just lost its check). A server
+                // added after start is available from now: its slow start begins.
                 server.state->healthy.store(true, std::memory_order_relaxed);
+                if (!initial && !known_.count(server.state)) {
+                    server.state->ramp_from_ms.store(now, std::memory_order_relaxed);
+                }
                 continue;
             }
             const ProbeSpec spec = specFor(*check, server.config, *pool);
@@ -112,8 +116,12 @@ void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bo
             }
             // New to the checker. Present at start, or already serving in the previous
             // generation (its pool had no check): begins up. Added later: begins down.
-            const bool up = initial || (known_.count(server.state) > 0 &&
-                                        server.state->healthy.load(std::memory_order_relaxed));
+            const auto seeded = initial ? initial_health_.find(key) : initial_health_.end();
+            const bool up =
+                seeded != initial_health_.end()
+                    ? seeded->second
+                    : initial || (known_.count(server.state) > 0 &&
+                                  server.state->healthy.load(std::memory_order_relaxed));
             server.state->healthy.store(up, std::memory_order_relaxed);
             auto target = std::make_unique<Target>(
                 Target{next_id_++, server.state, server.config.address, spec, interval,
@@ -221,6 +229,7 @@ void HealthChecker::onResult(TargetId id, ProbeResult result) {
         return;
     }
     target.state->healthy.store(info.up, std::memory_order_relaxed);
+    if (info.up) target.state->ramp_from_ms.store(uv_now(loop_), std::memory_order_relaxed);
     info.last_change_unix_ms = info.last_check_unix_ms;
     std::string count;
     if (first) {

@@ -143,6 +143,7 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     if (nread == 0 || self->closing_) return;
     ConnectionHandler* handler = self->handler_;
     if (nread > 0) {
+        self->bytes_read_ += static_cast<uint64_t>(nread);
         const std::string_view bytes(t_read_buffer, static_cast<size_t>(nread));
         if (self->tls_) {
             self->tls_->feed(bytes);
@@ -252,6 +253,7 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
 }
 
 bool TcpConnection::rawWrite(std::string_view* parts, size_t count) {
+    for (size_t i = 0; i < count; ++i) bytes_written_ += parts[i].size();
     if (!write_in_flight_ && pending_.empty() && connected_) {
         uv_buf_t bufs[4];
         unsigned n = 0;

@@ -82,6 +82,9 @@ class TcpConnection {
 
     const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
     uint64_t id() const { return id_; }
+    // Bytes over the socket so far (TLS: ciphertext), read and accepted for writing.
+    uint64_t bytesRead() const { return bytes_read_; }
+    uint64_t bytesWritten() const { return bytes_written_; }
 
   private:
     explicit TcpConnection(uv_loop_t* loop);
@@ -120,6 +123,8 @@ class TcpConnection {
     std::string pending_;  // bytes queued behind it
     std::string peer_;
     uint64_t id_;
+    uint64_t bytes_read_ = 0;
+    uint64_t bytes_written_ = 0;
     bool reading_ = false;     // the handler wants bytes
     bool uv_reading_ = false;  // uv_read_start is active
     bool tls_idle_active_ = false;

@@ -25,6 +25,10 @@ struct ServerState {
     std::atomic<uint64_t> failures{0};
     std::atomic<uint32_t> consecutive_failures{0};  // passive health: reset by a success
     std::atomic<uint64_t> ejections{0};
+    // Slow start: when the server last became available (added, health up, admin back to
+    // ready), loop clock; 0 = available from the start. An ejection's end also restarts the
+    // ramp (rampFromMs()).
+    std::atomic<uint64_t> ramp_from_ms{0};
     // Time to first response byte (HTTP), for `show stats`.
     std::atomic<uint64_t> latency_count{0};
     std::atomic<uint64_t> latency_sum_ms{0};
@@ -36,6 +40,14 @@ struct ServerState {
         uint64_t max = latency_max_ms.load(std::memory_order_relaxed);
         while (ms > max && !latency_max_ms.compare_exchange_weak(max, ms)) {
         }
+    }
+
+    // Start of the current slow-start ramp: the later of the last transition and the end of
+    // the last ejection.
+    uint64_t rampFromMs() const {
+        const uint64_t from = ramp_from_ms.load(std::memory_order_relaxed);
+        const uint64_t ejected = ejected_until_ms.load(std::memory_order_relaxed);
+        return from > ejected ? from : ejected;
     }
 
     // Admin ready, healthy, not ejected.

@@ -1,6 +1,7 @@
 #include "upstream/server_selector.h"
 
 #include "base/log.h"
+#include "upstream/balancer/slow_start.h"
 
 namespace sluice::upstream {
 
@@ -52,6 +53,7 @@ Selection ServerSelector::acquire(const TriedSet& tried, std::string_view hash_k
     const bool want_backup = !primary_available;
     bool any_eligible = false;
     bool any_full = false;
+    const auto slow_start_ms = static_cast<uint64_t>(pool_->config.slow_start.count());
     for (size_t i = 0; i < servers.size(); ++i) {
         const auto& s = servers[i];
         ServerLoad& load = loads_[i];
@@ -63,6 +65,8 @@ Selection ServerSelector::acquire(const TriedSet& tried, std::string_view hash_k
         load.eligible = candidate && !full;
         load.weight = s.state->weight.load(std::memory_order_relaxed);
         load.active = active;
+        load.share = load.eligible ? slowStartShare(now_ms, s.state->rampFromMs(), slow_start_ms)
+                                   : kFullShare;
         any_eligible = any_eligible || load.eligible;
         any_full = any_full || (candidate && full);
     }

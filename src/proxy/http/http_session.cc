@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "metrics/generation_stats.h"
 #include "proxy/http/access_log.h"
 
 namespace sluice::proxy {
@@ -35,6 +36,7 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 
 void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                         bool redirect) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     new HttpSession(ctx, client, listener, redirect);
 }
 
@@ -437,7 +439,16 @@ void HttpSession::closeAfterFlush() {
 }
 
 void HttpSession::logAccess(const char* termination) {
-    if (!accessLog().enabled() || !exchange_) return;
+    if (!exchange_) return;
+    const upstream::Server* answered_by = connector_.server();
+    metrics::recordExchange(
+        snap_->snapshot->stats.get(),
+        {listener_index_,
+         exchange_->selector ? std::string_view(exchange_->selector->pool().name())
+                             : std::string_view(),
+         answered_by ? connector_.serverIndex() : -1, exchange_->status,
+         ctx_.now() - exchange_->request_start_ms});
+    if (!accessLog().enabled()) return;
     const http::RequestHead& head = request_parser_.head();
     AccessRecord record;
     record.client = client_ ? std::string_view(client_->peerAddress()) : std::string_view("-");
@@ -483,6 +494,9 @@ void HttpSession::finish() {
         upstream_.reset();  // closes it
     }
     connector_.cancel();
+    metrics::connectionClosed(snap_->snapshot->stats.get(), listener_index_,
+                              client_ ? client_->bytesRead() : 0,
+                              client_ ? client_->bytesWritten() : 0);
     if (client_) client_->destroy();
     client_ = nullptr;
     ctx_.retire(*this);  // deleted once the loop is back in control

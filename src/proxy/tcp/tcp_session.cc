@@ -1,10 +1,12 @@
 #include "proxy/tcp/tcp_session.h"
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 
 namespace sluice::proxy {
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     auto* session = new TcpSession(ctx, client, listener);
     if (!session->selector_) return session->finish();
     session->connector_.begin(*session->selector_, session->client_->peerAddress(),
@@ -106,6 +108,10 @@ void TcpSession::finish() {
     finished_ = true;
     connector_.cancel();
     if (upstream_) upstream_->destroy();
+    metrics::connectionClosed(
+        snap_->snapshot->stats.get(),
+        static_cast<size_t>(&listener_ - snap_->snapshot->config->listeners.data()),
+        client_->bytesRead(), client_->bytesWritten());
     client_->destroy();
     ctx_.retire(*this);
 }

@@ -23,12 +23,16 @@ struct BalancerServer {
     unsigned weight = 1;  // 1..1000 as configured
 };
 
+// A server's slow-start share of its weight, in thousandths (slow_start.h).
+inline constexpr uint32_t kFullShare = 1000;
+
 // Dynamic facts at pick time, one per server, same order and count as at construction (entries
 // beyond that count are ignored, missing ones count as ineligible).
 struct ServerLoad {
     bool eligible = false;  // available, in the tier being served (primary/backup), not yet tried
     unsigned weight = 1;    // current weight (`set server weight` may change it); 0 acts as 1
     uint32_t active = 0;    // requests in flight on this server
+    uint32_t share = kFullShare;  // slow start: 1..kFullShare thousandths of `weight` (0 acts as 1)
 };
 
 struct PickContext {

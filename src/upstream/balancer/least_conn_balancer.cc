@@ -23,7 +23,7 @@ int LeastConnBalancer::pick(const PickContext& ctx) {
     int64_t total = 0;
     for (size_t i = 0; i < servers.size(); ++i) {
         if (!servers[i].eligible || fewerActivePerWeight(floor, servers[i])) continue;
-        auto weight = static_cast<int64_t>(weightOf(servers[i]));
+        auto weight = static_cast<int64_t>(rampedWeight(servers[i]));
         current_[i] += weight;
         total += weight;
         if (best < 0 || current_[i] > current_[static_cast<size_t>(best)]) {

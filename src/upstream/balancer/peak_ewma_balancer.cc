@@ -57,7 +57,8 @@ double PeakEwmaBalancer::cost(size_t index, const ServerLoad& load, uint64_t now
     const Estimate& estimate = estimates_[index];
     double latency = estimate.sampled ? estimate.ms * decayFactor(estimate, now_ms) : floor_ms;
     latency = std::max({latency, floor_ms, kMinEstimateMs});
-    return latency * (static_cast<double>(load.active) + 1) / static_cast<double>(weightOf(load));
+    return latency * (static_cast<double>(load.active) + 1) /
+           static_cast<double>(rampedWeight(load));
 }
 
 int PeakEwmaBalancer::pick(const PickContext& ctx) {

@@ -1,5 +1,5 @@
 // The keys config.md added for features not built yet (stop_grace, [resolver], trusted_proxies,
-// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start,
+// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start (now built),
 // [pool.discovery]): read into Config with their defaults and fully validated, and then
 // rejected by the feature gate naming the feature. readUngated() runs the reader without the
 // gate, to see what a valid value becomes.
@@ -68,16 +68,16 @@ Errors ungatedErrors(const std::string& listener_extra, const std::string& pool_
 
 // --- [global] stop_grace --------------------------------------------------------------------
 
-TEST(SchemaKeys, StopGraceIsReadAndGatedUnlessZero) {
+TEST(SchemaKeys, StopGraceIsRead) {
     EXPECT_EQ(readUngated("[global]\n" + kSchemaListener + kSchemaPool).config.global.stop_grace,
               Duration{0});
     const Ungated read =
         readUngated("[global]\nstop_grace = \"5s\"\n" + kSchemaListener + kSchemaPool);
     EXPECT_EQ(read.errors, Errors{});
     EXPECT_EQ(read.config.global.stop_grace, Duration{5000});
+    // Built (issue 17): no longer gated.
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"5s\"\n" + kSchemaListener + kSchemaPool),
-              Errors{"t.toml:2:14: global.stop_grace = \"5s\": a stop grace period is not "
-                     "available in this build yet"});
+              Errors{});
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"0s\"\n" + kSchemaListener + kSchemaPool),
               Errors{});
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"0ms\"\n" + kSchemaListener + kSchemaPool),
@@ -146,13 +146,11 @@ TEST(SchemaKeys, ResolverRejectsBadValues) {
                            "resolver.attempts: 11 is out of range 1..10"));
 }
 
-TEST(SchemaKeys, ResolverTableIsGated) {
+TEST(SchemaKeys, ResolverTableIsBuilt) {
     EXPECT_EQ(
         errorsOf("[resolver]\nnameservers = [\"10.0.0.2\"]\n" + kSchemaListener + kSchemaPool),
-        Errors{"t.toml:1:1: [resolver]: DNS resolver configuration is not available in "
-               "this build yet"});
-    // Even empty: the table itself asks for the feature.
-    EXPECT_EQ(errorsOf("[resolver]\n" + kSchemaListener + kSchemaPool).size(), 1u);
+        Errors{});
+    EXPECT_EQ(errorsOf("[resolver]\n" + kSchemaListener + kSchemaPool), Errors{});
 }
 
 // --- listener keys ---------------------------------------------------------------------------
@@ -339,9 +337,7 @@ TEST(SchemaKeys, SlowStart) {
     EXPECT_EQ(listenerUngated("").config.pools.at(0).slow_start, Duration{0});
     EXPECT_EQ(listenerUngated("", "slow_start = \"30s\"\n").config.pools.at(0).slow_start,
               Duration{30000});
-    EXPECT_EQ(errorsWith("", "slow_start = \"30s\"\n"),
-              Errors{"t.toml:7:14: pool.slow_start = \"30s\": slow start is not available in "
-                     "this build yet"});
+    EXPECT_EQ(errorsWith("", "slow_start = \"30s\"\n"), Errors{});
     EXPECT_EQ(errorsWith("", "slow_start = \"0s\"\n"), Errors{});
     EXPECT_TRUE(hasErrorContaining(errorsWith("", "slow_start = \"soon\"\n"),
                                    "pool.slow_start: invalid duration"));
@@ -373,8 +369,7 @@ TEST(SchemaKeys, DiscoveryByNameAndBySrv) {
     EXPECT_FALSE(listenerUngated("").config.pools.at(0).discovery);
 
     EXPECT_EQ(errorsWith("", "  [pool.discovery]\n  name = \"app.internal\"\n  port = 8000\n"),
-              Errors{"t.toml:7:3: [pool.discovery]: DNS service discovery is not available in "
-                     "this build yet"});
+              Errors{});
 }
 
 TEST(SchemaKeys, DiscoveryNeedsExactlyOneOfNameAndSrv) {
@@ -415,11 +410,9 @@ TEST(SchemaKeys, DiscoveryValuesAreValidated) {
                                    "pool.discovery: expected a table"));
 }
 
-TEST(SchemaKeys, GatedTableWithInvalidValuesGetsBothErrors) {
+TEST(SchemaKeys, DiscoveryWithoutPortGetsItsError) {
     EXPECT_EQ(errorsWith("", "  [pool.discovery]\n  name = \"a.internal\"\n"),
-              (Errors{"t.toml:7:3: [pool.discovery] is missing required key \"port\"",
-                      "t.toml:7:3: [pool.discovery]: DNS service discovery is not available in "
-                      "this build yet"}));
+              (Errors{"t.toml:7:3: [pool.discovery] is missing required key \"port\""}));
     // But an invalid gated value itself gets its validation error only.
     EXPECT_EQ(errorsWith("max_connections_per_ip = 99999999999\n"),
               Errors{"t.toml:5:26: listener.max_connections_per_ip: 99999999999 is out of range "
@@ -497,26 +490,21 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
     EXPECT_EQ(uncommented, 21);
     Errors gates;
     for (const std::string& e : errorsOf(text)) gates.push_back(e.substr(e.find(": ") + 2));
-    EXPECT_EQ(gates, (Errors{"[resolver]: DNS resolver configuration is not available in this "
-                             "build yet",
-                             "listener.http2 = true: HTTP/2 is not available in this build yet",
+    EXPECT_EQ(gates, (Errors{"listener.http2 = true: HTTP/2 is not available in this build yet",
                              "listener.http2_max_concurrent_streams = 100: HTTP/2 is not "
                              "available in this build yet",
                              "listener.http2_initial_window = \"64KiB\": HTTP/2 is not available "
                              "in this build yet",
                              "[[listener.rate_limit]]: rate limiting is not available in this "
-                             "build yet",
-                             "[pool.discovery]: DNS service discovery is not available in this "
                              "build yet"}));
 }
 
 TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
     for (const char* name :
-         {"a stop grace period", "DNS resolver configuration",
-          "trusting X-Forwarded-* from proxies", "a connection limit per client address",
+         {          "trusting X-Forwarded-* from proxies", "a connection limit per client address",
           "binding a non-local address (freebind)", "HTTP/2", "HTTP/2 without TLS (h2c)",
-          "rate limiting", "slow start", "DNS service discovery"}) {
+          "rate limiting"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }

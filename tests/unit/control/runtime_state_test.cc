@@ -179,6 +179,27 @@ TEST(ApplyToServers, StoresOverriddenStatesAndWeightsAndResetsTheRest) {
     EXPECT_EQ(api[0].state->weight.load(), 5u);
 }
 
+TEST(ApplyToServers, BackToReadyStartsSlowStartAndLeavingServersDrain) {
+    routing::ServerStateRegistry registry;
+    auto config = std::make_shared<config::Config>(loadOk(kPoolsFile));
+    config->pools[0].servers[1].leaving = true;  // discovered, gone from DNS
+    const auto snapshot = routing::buildSnapshot(config, 1, registry);
+    const auto& app = snapshot->pools[0]->servers;
+    RuntimeState overrides;
+    overrides.servers.push_back(tuned("app", "app1", upstream::AdminState::kMaint, 1));
+    applyToServers(*snapshot, overrides);
+    EXPECT_EQ(app[0].state->ramp_from_ms.load(), 0u);  // ready -> maint: no ramp
+    EXPECT_EQ(app[1].state->admin.load(), upstream::AdminState::kDrain);
+    overrides.servers.clear();
+    applyToServers(*snapshot, overrides);
+    EXPECT_EQ(app[0].state->admin.load(), upstream::AdminState::kReady);
+    EXPECT_GT(app[0].state->ramp_from_ms.load(), 0u);  // maint -> ready: ramps from now
+    EXPECT_EQ(app[1].state->admin.load(), upstream::AdminState::kDrain);  // still leaving
+    const uint64_t stamp = app[0].state->ramp_from_ms.load();
+    applyToServers(*snapshot, overrides);  // ready -> ready: the ramp goes on
+    EXPECT_EQ(app[0].state->ramp_from_ms.load(), stamp);
+}
+
 TEST(AdminStateNames, OneTableBothWays) {
     EXPECT_EQ(nameOf(upstream::AdminState::kReady), "ready");
     EXPECT_EQ(nameOf(upstream::AdminState::kDrain), "drain");

@@ -270,5 +270,62 @@ TEST_F(ServerSelectorTest, UsesCurrentWeights) {
     EXPECT_EQ(picks["b"], 2);
 }
 
+// Slow start with a fake clock: share of picks of server b over its ramp.
+class SlowStartSelectorTest : public ServerSelectorTest {
+  protected:
+    void SetUp() override {
+        config::PoolConfig settings;
+        settings.algorithm = config::Algorithm::kWeightedRoundRobin;
+        settings.slow_start = config::Duration{10'000};
+        make({{"a"}, {"b"}}, settings);
+    }
+    // Picks of b out of 1000 at the current clock (each slot given back).
+    int picksOfB() {
+        int b = 0;
+        for (int i = 0; i < 1000; ++i) {
+            const Selection s = selector_->acquire(TriedSet{}, "", now_);
+            b += s.index == 1;
+            selector_->release(s.index, now_);
+        }
+        return b;
+    }
+};
+
+TEST_F(SlowStartSelectorTest, ANewlyAvailableServerRampsUpOverSlowStart) {
+    EXPECT_EQ(picksOfB(), 500);         // both present from the start: no ramp
+    state(1).ramp_from_ms.store(now_);  // b just became available (added, or health up)
+    EXPECT_EQ(picksOfB(), 48);          // 5%: weights 1000:50
+    now_ += 2'500;
+    EXPECT_EQ(picksOfB(), 200);  // 25%
+    now_ += 2'500;
+    EXPECT_EQ(picksOfB(), 333);  // 50%
+    now_ += 5'000;
+    EXPECT_EQ(picksOfB(), 500);  // full weight at the end of the ramp
+}
+
+TEST_F(SlowStartSelectorTest, EveryTransitionRestartsTheRamp) {
+    state(1).ramp_from_ms.store(now_);
+    now_ += 7'500;
+    EXPECT_GT(picksOfB(), 400);
+    // Ejected, and back when the ejection ends: ramps again from there.
+    state(1).ejected_until_ms.store(now_ + 1'000);
+    EXPECT_EQ(picksOfB(), 0);
+    now_ += 1'000;
+    EXPECT_NEAR(picksOfB(), 48, 3);  // smooth WRR carries a little credit over
+    now_ += 20'000;
+    EXPECT_EQ(picksOfB(), 500);
+    // Back up after a failed check (the checker stamps the transition): again.
+    state(1).ramp_from_ms.store(now_);
+    EXPECT_NEAR(picksOfB(), 48, 3);
+}
+
+TEST_F(SlowStartSelectorTest, WithoutSlowStartANewServerTakesItsShareAtOnce) {
+    config::PoolConfig settings;
+    settings.algorithm = config::Algorithm::kWeightedRoundRobin;
+    make({{"a"}, {"b"}}, settings);
+    state(1).ramp_from_ms.store(now_);
+    EXPECT_EQ(picksOfB(), 500);
+}
+
 }  // namespace
 }  // namespace sluice::upstream
