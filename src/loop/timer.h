@@ -1,18 +1,19 @@
 #pragma once
-// A libuv timer owned by one object. The handle is freed in its close callback, so the Timer
-// may be destroyed at any time on the loop thread; the callback never runs after destruction.
+// A libuv timer owned by one object (a UvHandle: freed in its close callback), so the Timer may
+// be destroyed at any time on the loop thread; the callback never runs after destruction.
 
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
 
+#include "loop/uv_handle.h"
+
 namespace sluice::loop {
 
 class Timer {
   public:
     Timer(uv_loop_t* loop, std::function<void()> on_fire);
-    ~Timer();
     Timer(const Timer&) = delete;
     Timer& operator=(const Timer&) = delete;
 
@@ -22,7 +23,7 @@ class Timer {
 
   private:
     static void onFire(uv_timer_t* handle);
-    uv_timer_t* handle_;
+    UvHandle<uv_timer_t> handle_;
     std::function<void()> on_fire_;
 };
 

@@ -59,8 +59,8 @@ TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
     int rc =
         uv_tcp_connect(&conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
     if (rc != 0) {
-        // Report asynchronously-equivalent: the caller gets the connection and an error at once
-        // would re-enter it; instead mark failed and report from a zero-delay path via write.
+        // Refused at once (no socket, bad address): nullptr and no handler call, so the caller
+        // is never re-entered from inside connect(); it treats nullptr as a connect failure.
         conn->failed_ = true;
         conn->handler_ = nullptr;
         conn->destroy();

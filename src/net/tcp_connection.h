@@ -43,7 +43,8 @@ class TcpConnection {
     // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd
     // closed).
     static TcpConnection* adopt(uv_loop_t* loop, int fd);
-    // Starts a non-blocking connect; onConnected or onError follows.
+    // Starts a non-blocking connect; onConnected or onError follows. Returns nullptr (and calls
+    // no handler) when the connect cannot even start.
     // With `tls`, speaks TLS to `tls_host` (SNI and certificate check) over the connection.
     static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler,
                                   const tls::ClientContext* tls = nullptr,
@@ -66,8 +67,8 @@ class TcpConnection {
     // Queues bytes (several slices written as one vectored write). Returns false when the
     // connection is broken; the caller must treat that as the end of the connection (a hard
     // error of the immediate send is not also reported through onError).
-    bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
-               std::string_view d = {});
+    [[nodiscard]] bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
+                             std::string_view d = {});
     size_t pendingBytes() const { return pending_.size() + writing_.size(); }
     void shutdownWrite();
     bool writeShutdown() const { return shutdown_requested_; }

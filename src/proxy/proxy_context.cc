@@ -14,7 +14,7 @@ WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::S
 }
 
 ProxyContext::ProxyContext(uv_loop_t* loop, ProcessCounters& counters)
-    : loop_(loop), counters_(counters), connection_pool_(loop) {}
+    : loop_(loop), counters_(counters), connection_pool_(loop), retired_(loop) {}
 
 ProxyContext::~ProxyContext() = default;
 
@@ -26,12 +26,13 @@ void ProxyContext::add(Session& session) {
     counters_.open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ProxyContext::remove(Session& session) {
+void ProxyContext::retire(Session& session) {
     if (session.prev_) session.prev_->next_ = session.next_;
     if (session.next_) session.next_->prev_ = session.prev_;
     if (head_ == &session) head_ = session.next_;
     session.prev_ = session.next_ = nullptr;
     counters_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    retired_.deleteLater(&session);
 }
 
 void ProxyContext::drainAll() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "loop/delete_queue.h"
 #include "routing/router.h"
 #include "routing/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -65,7 +66,9 @@ class ProxyContext {
     void adopt(std::shared_ptr<WorkerSnapshot> snapshot) { current_ = std::move(snapshot); }
 
     void add(Session& session);
-    void remove(Session& session);  // called by a session when it ends
+    // A session that ended (its connections closed, its timers stopped): out of the live list
+    // now, deleted once the loop is back in control, so it may keep running until it returns.
+    void retire(Session& session);
     bool draining() const { return draining_; }
     void drainAll();
     void abortAll();
@@ -77,6 +80,7 @@ class ProxyContext {
     std::shared_ptr<WorkerSnapshot> current_;
     Session* head_ = nullptr;
     bool draining_ = false;
+    loop::DeleteQueue retired_;  // last: sessions still queued go before the rest
 };
 
 }  // namespace sluice::proxy

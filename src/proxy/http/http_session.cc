@@ -46,17 +46,11 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       listener_(&snap_->snapshot->config->listeners[listener]),
       client_(client),
       redirect_(redirect),
+      connector_(ctx.loop(), ctx.connectionPool(), *this),
       request_parser_(*this, limitsOf(*listener_)),
       response_parser_(*this),
-      client_timer_(ctx.loop(),
-                    [this] {
-                        Entry entry(*this);
-                        onClientTimer();
-                    }),
-      upstream_timer_(ctx.loop(), [this] {
-          Entry entry(*this);
-          onUpstreamTimer();
-      }) {
+      client_timer_(ctx.loop(), [this] { onClientTimer(); }),
+      upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
     if (!redirect_) {
@@ -69,13 +63,12 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
     client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
 }
 
-HttpSession::~HttpSession() { ctx_.remove(*this); }
+HttpSession::~HttpSession() = default;
 
 // ---------------------------------------------------------------------------------------------
 // Connection events
 
 void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
@@ -95,7 +88,6 @@ void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
 }
 
 void HttpSession::onEof(net::TcpConnection& conn) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
@@ -118,16 +110,15 @@ void HttpSession::onEof(net::TcpConnection& conn) {
         return;
     }
     http::FeedResult result = response_parser_.finish();
-    if (result.kind != http::FeedResult::kError && response_complete_) {
+    if (result.kind != http::FeedResult::kError && exchange_->response_complete) {
         // The close ended an until-close body: a complete response, not a reusable connection.
         releaseUpstream(false);
         return finishExchange();
     }
-    onUpstreamFailure("upstream closed the connection", 502);
+    onUpstreamFailure(AttemptFailure::kBroken, "upstream closed the connection");
 }
 
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
-    Entry entry(*this);
     if (finished_) return;
     const std::string why =
         conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
@@ -137,11 +128,10 @@ void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
         return finish();
     }
     if (state_ == State::kTunnel) return finish();
-    onUpstreamFailure(why.c_str(), 502);
+    onUpstreamFailure(AttemptFailure::kBroken, why.c_str());
 }
 
 void HttpSession::onDrain(net::TcpConnection& conn) {
-    Entry entry(*this);
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kClosing) return finish();
@@ -152,7 +142,7 @@ void HttpSession::onDrain(net::TcpConnection& conn) {
         // Upstream caught up: resume the request body.
         if (state_ == State::kTunnel) {
             client_->startReading();
-        } else if (state_ == State::kExchange && !request_complete_) {
+        } else if (state_ == State::kExchange && !exchange_->request_complete) {
             resumeRequest();
         }
     }
@@ -164,9 +154,9 @@ void HttpSession::onDrain(net::TcpConnection& conn) {
 void HttpSession::onClientData(std::string_view bytes) {
     if (state_ == State::kIdle) {
         state_ = State::kHead;
-        request_start_ms_ = ctx_.now();
+        exchange_.emplace(ctx_.now(), request_id_);
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
-    } else if (state_ == State::kExchange && !request_complete_) {
+    } else if (state_ == State::kExchange && !exchange_->request_complete) {
         // Body bytes: client_body_timeout is the longest gap between reads.
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     }
@@ -181,7 +171,7 @@ void HttpSession::onClientData(std::string_view bytes) {
 
 bool HttpSession::buffersClientBytes() const {
     return state_ == State::kQueued || state_ == State::kConnecting || state_ == State::kClosing ||
-           (state_ == State::kExchange && request_complete_);
+           (state_ == State::kExchange && exchange_->request_complete);
 }
 
 void HttpSession::resumeRequest() {
@@ -201,7 +191,7 @@ void HttpSession::pumpClient(bool always_feed) {
         if (finished_) return;
     }
     if (client_in_.empty() && state_ != State::kQueued && state_ != State::kConnecting &&
-        state_ != State::kClosing && !(state_ == State::kExchange && request_complete_)) {
+        state_ != State::kClosing && !(state_ == State::kExchange && exchange_->request_complete)) {
         if (state_ == State::kExchange && !client_->reading()) {
             // Reading resumes after our own pause: the client's body clock restarts.
             client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
@@ -229,10 +219,10 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
         case http::FeedResult::kError:
             LOG_DEBUG("client %s: bad request: %d %s", client_->peerAddress().c_str(),
                       result.status, result.reason);
-            if (response_started_) return finish();
+            if (exchange_->response_started) return finish();
             // Nothing of this request went upstream; drop a half-sent exchange, if any.
             releaseUpstream(false);
-            releaseServer();
+            connector_.cancel();
             respondError(result.status, result.reason);
             return;
     }
@@ -246,15 +236,15 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     }
     ++requests_on_connection_;
     ctx_.counters().requests.fetch_add(1, std::memory_order_relaxed);
-    if (request_start_ms_ == 0) request_start_ms_ = ctx_.now();
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     // The head is in; a body must now keep coming (client_body_timeout between reads).
     if (head.framing != http::BodyFraming::kNone) {
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     } else {
         client_timer_.stop();
     }
-    client_keep_alive_ = head.keep_alive && !draining_ && !ctx_.draining();
-    request_framing_ = head.framing;
+    exchange_->client_keep_alive = head.keep_alive && !draining_ && !ctx_.draining();
+    exchange_->request_framing = head.framing;
     if (redirect_) {
         respondRedirect(head);
         return http::Action::kPause;
@@ -265,16 +255,15 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
         respondError(404, "no_route");
         return http::Action::kPause;
     }
-    selector_ = snap_->selectors[static_cast<size_t>(pool)].get();
+    exchange_->selector = snap_->selectors[static_cast<size_t>(pool)].get();
 
     // Request id: kept when the client sent one, generated otherwise.
-    request_id_.clear();
     if (!listener_->request_id_header.empty()) {
         size_t at = head.headers.find(listener_->request_id_header);
         if (at != http::HeaderList::npos) {
-            request_id_.assign(head.headers.value(at));
+            exchange_->request_id.assign(head.headers.value(at));
         } else {
-            makeRequestId(request_id_);
+            makeRequestId(exchange_->request_id);
         }
     }
     http::ForwardInfo info;
@@ -282,16 +271,13 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     info.tls = client_->tls() != nullptr;
     info.forwarded_headers = listener_->forwarded_headers;
     info.request_id_header = listener_->request_id_header;
-    info.request_id = request_id_;
+    info.request_id = exchange_->request_id;
     head_out_.clear();
     http::serializeRequestHead(head, head.framing, /*keep_alive=*/!head.upgrade, info, head_out_);
     response_parser_.setRequestMethod(head.method);
 
-    tried_.clear();
-    attempts_ = 0;
-    selector_->retryBudget().recordRequest(ctx_.now());
     in_head_callback_ = true;
-    dispatch(false);
+    startUpstream();
     in_head_callback_ = false;
     // Body bytes wait in client_in_ until an upstream connection is ready.
     return state_ == State::kExchange ? http::Action::kContinue : http::Action::kPause;
@@ -299,8 +285,11 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
 
 http::Action HttpSession::onRequestBody(std::string_view decoded) {
     if (!upstream_ || state_ != State::kExchange) return http::Action::kPause;
-    body_started_ = true;
-    writeBody(*upstream_, request_framing_, decoded);
+    exchange_->body_started = true;
+    if (!writeBody(*upstream_, exchange_->request_framing, decoded)) {
+        onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+        return http::Action::kPause;
+    }
     if (upstream_ && upstream_->pendingBytes() > kHighWater) {
         client_->stopReading();
         return http::Action::kPause;
@@ -309,10 +298,11 @@ http::Action HttpSession::onRequestBody(std::string_view decoded) {
 }
 
 void HttpSession::onRequestComplete() {
-    request_complete_ = true;
+    exchange_->request_complete = true;
     client_timer_.stop();
-    if (upstream_ && request_framing_ == http::BodyFraming::kChunked) {
-        upstream_->write("0\r\n\r\n");
+    if (upstream_ && exchange_->request_framing == http::BodyFraming::kChunked &&
+        !upstream_->write("0\r\n\r\n")) {
+        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
     }
     restartResponseTimer();  // for the response head, or the next body bytes
 }
@@ -326,10 +316,10 @@ void HttpSession::onClientTimer() {
             respondError(408, "client_header_timeout");
             return;
         case State::kExchange:
-            if (!request_complete_) {
-                if (response_started_) return finish();
+            if (!exchange_->request_complete) {
+                if (exchange_->response_started) return finish();
                 releaseUpstream(false);
-                releaseServer();
+                connector_.cancel();
                 respondError(408, "client_body_timeout");
             }
             return;
@@ -350,31 +340,33 @@ void HttpSession::abortForClient() {
     LOG_DEBUG("client %s went away before its response was complete",
               client_->peerAddress().c_str());
     ctx_.counters().client_aborts.fetch_add(1, std::memory_order_relaxed);
-    if (!response_started_) status_ = 499;  // nginx's "client closed request"
+    if (!exchange_->response_started) exchange_->status = 499;  // nginx's "client closed request"
     logAccess("client_abort");
+    finish();
+}
+
+void HttpSession::appendRequestIdHeader() {
+    if (exchange_->request_id.empty()) return;
+    extra_.append(listener_->request_id_header)
+        .append(": ")
+        .append(exchange_->request_id)
+        .append("\r\n");
+}
+
+void HttpSession::clientGone() {
+    if (requestInFlight()) return abortForClient();
     finish();
 }
 
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
-    request_complete_ = false;
-    body_started_ = false;
-    response_started_ = false;
-    continue_sent_ = false;
-    response_complete_ = false;
-    upstream_reused_ = false;
-    status_ = 0;
-    bytes_sent_ = 0;
-    request_start_ms_ = 0;
-    connect_ms_ = -1;
-    first_byte_ms_ = -1;
-    selector_ = nullptr;
+    exchange_.reset();
     client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
     request_parser_.resume();
     if (!client_in_.empty()) {
         // Pipelined bytes already arrived: they start the next request now.
         state_ = State::kHead;
-        request_start_ms_ = ctx_.now();
+        exchange_.emplace(ctx_.now(), request_id_);
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
     }
     pumpClient(false);
@@ -384,22 +376,22 @@ void HttpSession::startNextRequest() {
 // Local responses and the end of the session
 
 void HttpSession::respondError(int status, const char* termination) {
-    status_ = status;
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
+    exchange_->status = status;
     state_ = State::kClosing;
     client_timer_.stop();
     upstream_timer_.stop();
     extra_.clear();
     if (status == 503) extra_ = "Retry-After: 1\r\n";
-    if (!request_id_.empty()) {
-        extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
-    }
+    appendRequestIdHeader();
     scratch_.clear();
     http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
-    client_->write(scratch_);
+    const bool sent = client_->write(scratch_);
     if (status >= 500) {
         LOG_INFO("%s -> %d (%s)", client_->peerAddress().c_str(), status, termination);
     }
     logAccess(termination);
+    if (!sent) return finish();  // the client is gone
     closeAfterFlush();
 }
 
@@ -423,13 +415,15 @@ void HttpSession::respondRedirect(const http::RequestHead& head) {
     if (listener_->bind.port != 443)
         extra_.append(":").append(std::to_string(listener_->bind.port));
     extra_.append(target).append("\r\n");
-    status_ = 301;
+    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
+    exchange_->status = 301;
     state_ = State::kClosing;
     client_timer_.stop();
     scratch_.clear();
     http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
-    client_->write(scratch_);
+    const bool sent = client_->write(scratch_);
     logAccess("redirect");
+    if (!sent) return finish();  // the client is gone
     closeAfterFlush();
 }
 
@@ -443,26 +437,28 @@ void HttpSession::closeAfterFlush() {
 }
 
 void HttpSession::logAccess(const char* termination) {
-    if (!accessLog().enabled()) return;
+    if (!accessLog().enabled() || !exchange_) return;
     const http::RequestHead& head = request_parser_.head();
     AccessRecord record;
     record.client = client_ ? std::string_view(client_->peerAddress()) : std::string_view("-");
     record.method = head.method;
     record.target = head.target;
     record.version_minor = head.version_minor;
-    record.status = status_;
-    record.bytes_sent = bytes_sent_;
+    record.status = exchange_->status;
+    record.bytes_sent = exchange_->bytes_sent;
     size_t at = head.headers.find("Referer");
     if (at != http::HeaderList::npos) record.referer = head.headers.value(at);
     at = head.headers.find("User-Agent");
     if (at != http::HeaderList::npos) record.user_agent = head.headers.value(at);
     record.host = head.host();
-    record.upstream = server_ ? std::string_view(server_->config.name) : std::string_view("-");
-    record.pool = selector_ ? std::string_view(selector_->pool().name()) : std::string_view("-");
-    record.connect_ms = connect_ms_;
-    record.first_byte_ms = first_byte_ms_;
-    record.total_ms = request_start_ms_ ? static_cast<int64_t>(ctx_.now() - request_start_ms_) : 0;
-    record.request_id = request_id_;
+    const upstream::Server* server = connector_.server();
+    record.upstream = server ? std::string_view(server->config.name) : std::string_view("-");
+    record.pool = exchange_->selector ? std::string_view(exchange_->selector->pool().name())
+                                      : std::string_view("-");
+    record.connect_ms = exchange_->connect_ms;
+    record.first_byte_ms = exchange_->first_byte_ms;
+    record.total_ms = static_cast<int64_t>(ctx_.now() - exchange_->request_start_ms);
+    record.request_id = exchange_->request_id;
     record.termination = termination;
     if (const tls::TlsStream* tls = client_ ? client_->tls() : nullptr) {
         record.tls_version = tls->version();
@@ -472,15 +468,11 @@ void HttpSession::logAccess(const char* termination) {
 }
 
 void HttpSession::drain() {
-    Entry entry(*this);
     draining_ = true;
     if (state_ == State::kIdle) finish();
 }
 
-void HttpSession::abort() {
-    Entry entry(*this);
-    finish();
-}
+void HttpSession::abort() { finish(); }
 
 void HttpSession::finish() {
     if (finished_) return;
@@ -491,11 +483,10 @@ void HttpSession::finish() {
         upstream_->destroy();
         upstream_ = nullptr;
     }
-    if (queued() && selector_) selector_->dequeue(*this);
-    releaseServer();
+    connector_.cancel();
     if (client_) client_->destroy();
     client_ = nullptr;
-    // Deleted by the outermost Entry (every path here runs under one).
+    ctx_.retire(*this);  // deleted once the loop is back in control
 }
 
 }  // namespace sluice::proxy

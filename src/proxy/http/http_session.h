@@ -20,22 +20,25 @@
 //   flight aborts the exchange at once: the upstream connection is closed, never pooled; the
 //   access log says 499 (or the status already sent) with termination client_abort, and
 //   ProcessCounters::client_aborts counts it. Only a WebSocket tunnel relays a half-close.
-// Frees itself when the client connection ends.
+// Retires itself (ProxyContext::retire: deleted once the loop is back in control) when the
+// client connection ends; after finish() no callback reaches it.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/request_parser.h"
 #include "http/response_parser.h"
 #include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
+#include "proxy/http/exchange.h"
 #include "proxy/proxy_context.h"
-#include "upstream/server_selector.h"
+#include "proxy/upstream_connector.h"
 
 namespace sluice::proxy {
 
 class HttpSession final : public Session,
-                          private upstream::SlotWaiter,
+                          private UpstreamConnector::Owner,
                           private net::ConnectionHandler,
                           private http::RequestHandler,
                           private http::ResponseHandler {
@@ -54,7 +57,7 @@ class HttpSession final : public Session,
         kIdle,        // keep-alive: waiting for the next request
         kHead,        // request head arriving
         kQueued,      // head parsed, every available server at its cap: in the pool's queue
-        kConnecting,  // head parsed, waiting for an upstream connection
+        kConnecting,  // head parsed, waiting for an upstream connection (the connector's)
         kExchange,    // request streaming up and/or response streaming down
         kTunnel,      // after 101 Switching Protocols: bytes both ways
         kClosing,     // final bytes flushing to the client
@@ -63,27 +66,11 @@ class HttpSession final : public Session,
     HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener, bool redirect);
     ~HttpSession() override;
 
-    // Every entry from the loop holds one: the session is deleted when the outermost entry
-    // returns after finish(), never under a parser callback that is still running.
-    class Entry {
-      public:
-        explicit Entry(HttpSession& s) : s_(s) { ++s_.depth_; }
-        ~Entry() {
-            if (--s_.depth_ == 0 && s_.finished_) delete &s_;
-        }
-        Entry(const Entry&) = delete;
-        Entry& operator=(const Entry&) = delete;
-
-      private:
-        HttpSession& s_;
-    };
-
     // net::ConnectionHandler (client and upstream side)
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
-    void onConnected(net::TcpConnection& conn) override;
 
     // http::RequestHandler
     http::Action onRequestHead(http::RequestHead& head) override;
@@ -106,39 +93,40 @@ class HttpSession final : public Session,
     // A request was parsed and its response is not complete (queued, connecting, exchanging).
     bool requestInFlight() const;
     void abortForClient();  // the client went away while requestInFlight()
+    void clientGone();      // a write to the client failed: abortForClient() or finish()
     void startNextRequest();
 
     // upstream side (http_session_upstream.cc)
-    // Chooses a server and starts the exchange: ends attached (kExchange), connecting,
-    // queued, or answered with an error. `from_queue`: called by the pool's queue, which keeps
-    // the session at its front when it must wait on.
-    void dispatch(bool from_queue);
-    bool onSlotMaybeFree() override;
-    void onQueueTimeout() override;
-    bool retryAllowed();
-    void connectUpstream();
+    // Asks the connector for a server: ends attached (kExchange), connecting, queued, or
+    // answered with an error. `retry`: a step of the connector's retry decision instead of a
+    // new request.
+    void startUpstream(const NextStep* retry = nullptr);
+    void onUpstreamReady(net::TcpConnection* conn, bool reused) override;
+    void onUpstreamUnavailable(int status, const char* termination) override;
     void attachUpstream(net::TcpConnection* conn, bool reused);
     void onUpstreamData(std::string_view bytes);
     void resumeUpstream();
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);
-    void onUpstreamFailure(const char* what, int status);
+    // An attempt on an attached connection failed: the connector decides retry or fail.
+    void onUpstreamFailure(AttemptFailure failure, const char* what);
     void onUpstreamTimer();
     void restartResponseTimer();
     void finishExchange();
     void releaseUpstream(bool reusable);
-    void releaseServer();
 
     // responses made here
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
     void respondError(int status, const char* termination);
+    void appendRequestIdHeader();  // to extra_, when the request has an id
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
     void finish();
     void logAccess(const char* termination);
-    void writeBody(net::TcpConnection& to, http::BodyFraming framing, std::string_view data,
-                   std::string_view prefix = {});
+    // False: `to` is broken (the caller ends the exchange or the session).
+    [[nodiscard]] bool writeBody(net::TcpConnection& to, http::BodyFraming framing,
+                                 std::string_view data, std::string_view prefix = {});
     // The response head not yet written (empty when it was), for coalescing with body bytes.
     std::string_view takeResponseHead();
     void flushResponseHead();
@@ -148,12 +136,13 @@ class HttpSession final : public Session,
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
-    bool redirect_;  // tls.redirect_http connection
-    net::TcpConnection* upstream_ = nullptr;
+    bool redirect_;                           // tls.redirect_http connection
+    net::TcpConnection* upstream_ = nullptr;  // attached (connected or pooled)
+    UpstreamConnector connector_;
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;
     loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
-    loop::DeadlineTimer upstream_timer_;  // connect timeout; response_timeout (head, body gaps)
+    loop::DeadlineTimer upstream_timer_;  // response_timeout (head, body gaps)
     State state_ = State::kIdle;
 
     std::string client_in_;      // client bytes not yet parsed (parser paused)
@@ -162,37 +151,12 @@ class HttpSession final : public Session,
     std::string scratch_;        // response heads, error responses, log lines
     std::string extra_;          // extra response header lines (request id, Retry-After)
     std::string response_head_;  // serialized response head, sent with the first body bytes
-    bool response_head_pending_ = false;
-    std::string request_id_;
-
-    // Current exchange
-    upstream::ServerSelector* selector_ = nullptr;
-    const upstream::Server* server_ = nullptr;  // holds a slot (ServerState::active) while set
-    int server_index_ = -1;
-    upstream::TriedSet tried_;
-    unsigned attempts_ = 0;
-    bool upstream_reused_ = false;
-    bool request_complete_ = false;   // whole request read from the client
-    bool body_started_ = false;       // some body bytes went upstream (no replay possible)
-    bool response_started_ = false;   // response head sent to the client
-    bool continue_sent_ = false;      // a 100 Continue was relayed to the client
-    bool response_complete_ = false;  // set by the parser; acted on once feed() returns
-    bool retry_response_ = false;     // retry_5xx decided in onResponseHead; acted on after feed
-    bool in_head_callback_ = false;   // inside onRequestHead: the request parser is running
-    bool client_keep_alive_ = true;
+    std::string request_id_;     // Exchange::request_id's storage
+    std::optional<Exchange> exchange_;  // the current request's (none between requests)
+    bool in_head_callback_ = false;     // inside onRequestHead: the request parser is running
     bool draining_ = false;
     bool finished_ = false;
-    http::BodyFraming request_framing_ = http::BodyFraming::kNone;
-    http::BodyFraming response_framing_ = http::BodyFraming::kNone;
-    int status_ = 0;
-    int last_failure_status_ = 502;  // answer when retries run out
-    uint64_t bytes_sent_ = 0;
-    uint64_t request_start_ms_ = 0;
-    uint64_t connect_start_ms_ = 0;
-    int64_t connect_ms_ = -1;
-    int64_t first_byte_ms_ = -1;
     unsigned requests_on_connection_ = 0;
-    unsigned depth_ = 0;  // nesting of Entry guards
 };
 
 }  // namespace sluice::proxy

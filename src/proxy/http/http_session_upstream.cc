@@ -1,5 +1,5 @@
-// HttpSession, upstream half: choosing a server (queue, retries, passive health), the upstream
-// connection, and relaying the response.
+// HttpSession, upstream half: the attached upstream connection (servers, queue, retries and
+// passive health are the UpstreamConnector's), and relaying the response.
 
 #include <cstdio>
 #include <string>
@@ -22,155 +22,88 @@ bool retriableStatus(int status) { return status == 502 || status == 503 || stat
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Choosing a server
+// Choosing a server (the connector's)
 
-void HttpSession::dispatch(bool from_queue) {
-    const uint64_t now = ctx_.now();
-    const http::RequestHead& head = request_parser_.head();
-    upstream::Selection sel = selector_->acquire(
-        tried_, hashKeyOf(selector_->pool().config, head, client_->peerAddress()), now);
-    switch (sel.kind) {
-        case upstream::Selection::kNone:
-            // Nothing left to try: a retry answers with what the last server did.
-            if (attempts_ > 0) {
-                respondError(last_failure_status_, "upstream_error");
-            } else {
-                respondError(503, "no_server");
-            }
-            return;
-        case upstream::Selection::kFull:
-            // Every available server is at its cap: wait our turn in the pool's queue (when
-            // called from the queue, the queue keeps us at its front).
-            state_ = State::kQueued;
-            if (!from_queue) selector_->enqueue(*this, now);
-            return;
-        case upstream::Selection::kSelected:
-            break;
-    }
-    ++attempts_;
-    tried_.add(static_cast<size_t>(sel.index));
-    server_index_ = sel.index;
-    server_ = &selector_->pool().servers[static_cast<size_t>(sel.index)];
+void HttpSession::startUpstream(const NextStep* retry) {
     state_ = State::kConnecting;
-    net::TcpConnection* pooled =
-        head.upgrade ? nullptr : ctx_.connectionPool().take(server_->state.get());
-    if (pooled) {
-        attachUpstream(pooled, true);
+    if (retry) {
+        connector_.retryNow(*retry);
     } else {
-        connectUpstream();
+        const http::RequestHead& head = request_parser_.head();
+        connector_.begin(
+            *exchange_->selector,
+            hashKeyOf(exchange_->selector->pool().config, head, client_->peerAddress()),
+            /*use_pool=*/!head.upgrade);
     }
+    // The connector may have answered already (attached, or no server).
+    if (state_ == State::kConnecting && connector_.waiting()) state_ = State::kQueued;
 }
 
-bool HttpSession::onSlotMaybeFree() {
-    Entry entry(*this);
-    if (finished_) return true;
-    dispatch(/*from_queue=*/true);
-    return state_ != State::kQueued;
+void HttpSession::onUpstreamReady(net::TcpConnection* conn, bool reused) {
+    if (finished_) return conn->destroy();
+    if (!reused) exchange_->connect_ms = connector_.connectMs();
+    attachUpstream(conn, reused);
 }
 
-void HttpSession::onQueueTimeout() {
-    Entry entry(*this);
+void HttpSession::onUpstreamUnavailable(int status, const char* termination) {
     if (finished_) return;
-    respondError(503, "queue_timeout");
-}
-
-void HttpSession::connectUpstream() {
-    connect_start_ms_ = ctx_.now();
-    net::TcpConnection* conn = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
-        selector_->pool().tls.get(), server_->config.address.host);
-    if (!conn) {
-        onUpstreamFailure("connect failed", 502);
-        return;
-    }
-    upstream_ = conn;
-    upstream_reused_ = false;
-    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
-}
-
-void HttpSession::onConnected(net::TcpConnection&) {
-    Entry entry(*this);
-    if (finished_) return;
-    upstream_timer_.stop();
-    connect_ms_ = static_cast<int64_t>(ctx_.now() - connect_start_ms_);
-    attachUpstream(upstream_, false);
+    respondError(status, termination);
 }
 
 void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
     upstream_ = conn;
-    upstream_reused_ = reused;
+    exchange_->upstream_reused = reused;
     upstream_->setHandler(this);
     upstream_->startReading();
     state_ = State::kExchange;
-    upstream_->write(head_out_);
+    // A retry after the whole request was read: no body byte went anywhere (or there would be
+    // no retry), so a chunked body was empty and needs only its last chunk.
+    const bool last_chunk = exchange_->request_complete && !exchange_->body_started &&
+                            exchange_->request_framing == http::BodyFraming::kChunked;
+    if (!(last_chunk ? upstream_->write(head_out_, "0\r\n\r\n") : upstream_->write(head_out_))) {
+        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+    }
     restartResponseTimer();
     // The request parser sits paused unless we are inside onRequestHead (it just continues).
     // Resume it only for the rest of this request's body: once the request is complete, bytes
     // after it are a pipelined next request, which waits until this response is done.
-    if (!in_head_callback_ && !request_complete_) resumeRequest();
+    if (!in_head_callback_ && !exchange_->request_complete) resumeRequest();
 }
 
-void HttpSession::releaseServer() {
-    if (server_) selector_->release(server_index_, ctx_.now());
-    server_ = nullptr;
-    server_index_ = -1;
-}
-
-void HttpSession::onUpstreamFailure(const char* what, int status) {
+void HttpSession::onUpstreamFailure(AttemptFailure failure, const char* what) {
     if (finished_) return;
-    const bool connecting = upstream_ && !upstream_->connected();
-    const bool timeout = status == 504;  // what a connect or response timeout answers
-    // A pooled connection that fails before any response byte was most likely closed by the
-    // server while idle: that says nothing about the server's health, and the request may go
-    // to it again. Silence (a timeout) or a failure once the response has started is the
-    // server's.
-    const bool stale = upstream_reused_ && !connecting && !timeout && !response_started_;
-    if (server_) {
-        LOG_WARN("pool %s server %s: %s", selector_->pool().name().c_str(),
-                 server_->config.name.c_str(), what);
-        if (!stale) selector_->reportFailure(server_index_, ctx_.now(), what);
-    }
+    AttemptEnd end;
+    end.failure = failure;
+    end.reused = exchange_->upstream_reused;
+    end.response_started = exchange_->response_started;
+    end.body_started = exchange_->body_started;
+    end.idempotent = idempotent(request_parser_.head().method);
+    end.attempts = connector_.attempts();
+    end.retries = exchange_->selector->pool().config.retries;
     releaseUpstream(false);
-    if (response_started_) {
-        // Part of the response went out: cut the client off so the truncation is visible.
-        if (!status_) status_ = status;
-        logAccess(timeout ? "upstream_timeout_mid_response" : "upstream_error_mid_response");
-        releaseServer();
-        client_->reset();
-        client_ = nullptr;
-        return finish();
+    const NextStep step = connector_.decide(end, what);
+    switch (step.action) {
+        case NextStep::kCutClient:
+            // Part of the response went out: cut the client off so the truncation is visible.
+            if (!exchange_->status) exchange_->status = step.status;
+            logAccess(step.termination);
+            connector_.release();
+            client_->reset();
+            client_ = nullptr;
+            return finish();
+        case NextStep::kRetrySameServer:
+        case NextStep::kRetryOtherServer:
+            return startUpstream(&step);
+        case NextStep::kFail:
+        case NextStep::kRelay:
+            return respondError(step.status, step.termination);
     }
-    // Nothing of the response went out. Replay is safe when no body byte left the client's
-    // buffer: always after a connect failure, and for idempotent requests on a reused
-    // connection that died before answering.
-    const std::string_view method = request_parser_.head().method;
-    if (!body_started_ && stale && idempotent(method) && server_) {
-        connectUpstream();  // same server, fresh connection: the pooled one was stale
-        return;
-    }
-    last_failure_status_ = status;
-    if (!body_started_ && (connecting || idempotent(method)) && retryAllowed()) {
-        releaseServer();
-        dispatch(false);
-        return;
-    }
-    releaseServer();
-    respondError(status, timeout ? "upstream_timeout" : "upstream_error");
-}
-
-bool HttpSession::retryAllowed() {
-    return attempts_ <= selector_->pool().config.retries &&
-           selector_->retryBudget().tryRetry(ctx_.now());
 }
 
 void HttpSession::onUpstreamTimer() {
-    if (upstream_ && !upstream_->connected()) {
-        onUpstreamFailure("connect timeout", 504);
-    } else if (response_started_) {
-        onUpstreamFailure("response timeout (body stalled)", 504);
-    } else {
-        onUpstreamFailure("response timeout", 504);
-    }
+    onUpstreamFailure(AttemptFailure::kResponseTimeout, exchange_->response_started
+                                                            ? "response timeout (body stalled)"
+                                                            : "response timeout");
 }
 
 // response_timeout runs only while the upstream owes us bytes: the whole request is in and we
@@ -178,8 +111,9 @@ void HttpSession::onUpstreamTimer() {
 // client's pace is client_body_timeout's business); while we hold its reads back for a slow
 // client, its silence is ours.
 void HttpSession::restartResponseTimer() {
-    if (!upstream_ || !request_complete_ || !upstream_->reading()) return;
-    upstream_timer_.start(static_cast<uint64_t>(selector_->pool().config.response_timeout.count()));
+    if (!upstream_ || !exchange_->request_complete || !upstream_->reading()) return;
+    upstream_timer_.start(
+        static_cast<uint64_t>(exchange_->selector->pool().config.response_timeout.count()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +127,7 @@ void HttpSession::onUpstreamData(std::string_view bytes) {
         return;
     }
     // Once the head is in, response_timeout bounds the silence between reads of the body.
-    if (response_started_) restartResponseTimer();
+    if (exchange_->response_started) restartResponseTimer();
     handleResponseFeed(response_parser_.feed(bytes), bytes);
 }
 
@@ -212,26 +146,25 @@ void HttpSession::resumeUpstream() {
         const bool held = !upstream_->reading();
         upstream_->startReading();
         // Reads were held for the client: the upstream's silence clock starts again now.
-        if (held && response_started_) restartResponseTimer();
+        if (held && exchange_->response_started) restartResponseTimer();
     }
 }
 
 void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string_view input) {
     if (finished_) return;
     flushResponseHead();  // a head whose body has not arrived yet goes out now
-    if (retry_response_) {
+    if (finished_) return;
+    if (exchange_->retry_response) {
         // retry_5xx: the server answered 502/503/504 to an idempotent request; try another.
-        retry_response_ = false;
+        exchange_->retry_response = false;
         releaseUpstream(false);
-        releaseServer();
-        dispatch(false);
-        return;
+        return startUpstream(&exchange_->retry_step);
     }
     switch (result.kind) {
         case http::FeedResult::kOk:
             return;
         case http::FeedResult::kPaused:
-            if (response_complete_) {
+            if (exchange_->response_complete) {
                 // Bytes after a complete response: the server is out of step; never reuse it.
                 if (result.consumed < input.size()) releaseUpstream(false);
                 return finishExchange();
@@ -250,9 +183,9 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             state_ = State::kTunnel;
             upstream_timer_.stop();
             client_timer_.stop();
-            if (!rest.empty()) client_->write(rest);
+            if (!rest.empty() && !client_->write(rest)) return finish();
             if (!client_in_.empty()) {
-                upstream_->write(client_in_);
+                if (!upstream_->write(client_in_)) return finish();
                 client_in_.clear();
             }
             client_->startReading();
@@ -262,7 +195,7 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
         case http::FeedResult::kError: {
             // Logged once, by onUpstreamFailure.
             const std::string what = std::string("bad response: ") + result.reason;
-            onUpstreamFailure(what.c_str(), 502);
+            onUpstreamFailure(AttemptFailure::kBroken, what.c_str());
             return;
         }
     }
@@ -275,14 +208,14 @@ void HttpSession::onInterimResponse(const http::ResponseHead& head) {
     const http::RequestHead& req = request_parser_.head();
     if (req.version_minor < 1) return;
     if (head.status == 100) {
-        if (!req.expect_continue || continue_sent_) return;
-        continue_sent_ = true;  // also across a retry on another server
-        client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+        if (!req.expect_continue || exchange_->continue_sent) return;
+        exchange_->continue_sent = true;  // also across a retry on another server
+        if (!client_->write("HTTP/1.1 100 Continue\r\n\r\n")) clientGone();
     } else if (head.status == 103) {
         scratch_.clear();
         http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
                                     /*client_minor=*/1, {}, scratch_);
-        client_->write(scratch_);
+        if (!client_->write(scratch_)) clientGone();
     }
 }
 
@@ -290,55 +223,62 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
     upstream_timer_.stop();
     const http::RequestHead& req = request_parser_.head();
     if (retriableStatus(head.status)) {
-        selector_->reportFailure(server_index_, ctx_.now(), "HTTP 5xx");
-        if (selector_->pool().config.retry_5xx && !body_started_ && idempotent(req.method) &&
-            retryAllowed()) {
-            LOG_INFO("pool %s server %s answered %d; retrying %s elsewhere",
-                     selector_->pool().name().c_str(), server_->config.name.c_str(), head.status,
-                     req.method.c_str());
-            retry_response_ = true;  // acted on once the parser has returned
-            last_failure_status_ = head.status;
+        AttemptEnd end;
+        end.failure = AttemptFailure::kRetriableStatus;
+        end.status = head.status;
+        end.reused = exchange_->upstream_reused;
+        end.body_started = exchange_->body_started;
+        end.idempotent = idempotent(req.method);
+        end.retry_5xx = exchange_->selector->pool().config.retry_5xx;
+        end.attempts = connector_.attempts();
+        end.retries = exchange_->selector->pool().config.retries;
+        exchange_->retry_step = connector_.decide(end, "HTTP 5xx");
+        if (exchange_->retry_step.action == NextStep::kRetryOtherServer) {
+            exchange_->retry_response = true;  // acted on once the parser has returned
             return http::Action::kPause;
         }
     } else {
-        selector_->reportSuccess(server_index_);
+        connector_.reportSuccess();
     }
-    response_started_ = true;
+    exchange_->response_started = true;
     restartResponseTimer();  // now the longest silence before the next body bytes
-    status_ = head.status;
-    first_byte_ms_ = static_cast<int64_t>(ctx_.now() - request_start_ms_);
+    exchange_->status = head.status;
+    exchange_->first_byte_ms = static_cast<int64_t>(ctx_.now() - exchange_->request_start_ms);
     const int client_minor = req.version_minor;
 
-    response_framing_ = head.framing;
+    exchange_->response_framing = head.framing;
     if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
-        response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
+        exchange_->response_framing =
+            http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
     }
     if (head.status == 101) {
-        response_framing_ = http::BodyFraming::kNone;
-        client_keep_alive_ = true;  // the connection becomes the tunnel
-    } else if (response_framing_ == http::BodyFraming::kUntilClose || !request_complete_) {
+        exchange_->response_framing = http::BodyFraming::kNone;
+        exchange_->client_keep_alive = true;  // the connection becomes the tunnel
+    } else if (exchange_->response_framing == http::BodyFraming::kUntilClose ||
+               !exchange_->request_complete) {
         // A response that ends with the connection, or arrives before the request finished
         // (the rest of the request body would be unread): the client connection ends here.
-        client_keep_alive_ = false;
+        exchange_->client_keep_alive = false;
     }
-    if (draining_ || ctx_.draining()) client_keep_alive_ = false;
+    if (draining_ || ctx_.draining()) exchange_->client_keep_alive = false;
 
     extra_.clear();
-    if (!request_id_.empty()) {
-        extra_.append(listener_->request_id_header).append(": ").append(request_id_).append("\r\n");
-    }
+    appendRequestIdHeader();
     response_head_.clear();
-    http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra_,
-                                response_head_);
+    http::serializeResponseHead(head, exchange_->response_framing, exchange_->client_keep_alive,
+                                client_minor, extra_, response_head_);
     // Written with the first body bytes (one send for small responses), or once the parser
     // returns.
-    response_head_pending_ = true;
+    exchange_->response_head_pending = true;
     return http::Action::kContinue;
 }
 
 http::Action HttpSession::onResponseBody(std::string_view decoded) {
-    bytes_sent_ += decoded.size();
-    writeBody(*client_, response_framing_, decoded, takeResponseHead());
+    exchange_->bytes_sent += decoded.size();
+    if (!writeBody(*client_, exchange_->response_framing, decoded, takeResponseHead())) {
+        clientGone();
+        return http::Action::kPause;
+    }
     if (client_->pendingBytes() > kHighWater) {
         if (upstream_) upstream_->stopReading();
         return http::Action::kPause;
@@ -348,52 +288,52 @@ http::Action HttpSession::onResponseBody(std::string_view decoded) {
 
 void HttpSession::onResponseComplete() {
     const std::string_view head = takeResponseHead();
-    if (response_framing_ == http::BodyFraming::kChunked) {
-        client_->write(head, "0\r\n\r\n");
+    bool sent = true;
+    if (exchange_->response_framing == http::BodyFraming::kChunked) {
+        sent = client_->write(head, "0\r\n\r\n");
     } else if (!head.empty()) {
-        client_->write(head);
+        sent = client_->write(head);
     }
-    response_complete_ = true;  // finishExchange() runs once the parser has returned
+    if (!sent) return clientGone();
+    exchange_->response_complete = true;  // finishExchange() runs once the parser has returned
 }
 
-void HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
+bool HttpSession::writeBody(net::TcpConnection& to, http::BodyFraming framing,
                             std::string_view data, std::string_view prefix) {
-    if (data.empty()) {
-        if (!prefix.empty()) to.write(prefix);
-        return;
-    }
+    if (data.empty()) return prefix.empty() || to.write(prefix);
     if (framing == http::BodyFraming::kChunked) {
         char size_line[24];
         int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-        to.write(prefix, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
-    } else {
-        to.write(prefix, data);
+        return to.write(prefix, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
     }
+    return to.write(prefix, data);
 }
 
 std::string_view HttpSession::takeResponseHead() {
-    if (!response_head_pending_) return {};
-    response_head_pending_ = false;
+    if (!exchange_->response_head_pending) return {};
+    exchange_->response_head_pending = false;
     return response_head_;
 }
 
 void HttpSession::flushResponseHead() {
     const std::string_view head = takeResponseHead();
-    if (!head.empty() && client_) client_->write(head);
+    if (!head.empty() && client_ && !client_->write(head)) clientGone();
 }
 
 void HttpSession::finishExchange() {
-    const bool reusable = upstream_ && response_parser_.head().keep_alive && request_complete_ &&
-                          upstream_in_.empty() && state_ == State::kExchange;
-    if (server_) {
-        selector_->observeLatency(server_index_, static_cast<double>(first_byte_ms_), ctx_.now());
-        server_->state->recordLatency(
-            static_cast<uint64_t>(first_byte_ms_ < 0 ? 0 : first_byte_ms_));
+    const bool reusable = upstream_ && response_parser_.head().keep_alive &&
+                          exchange_->request_complete && upstream_in_.empty() &&
+                          state_ == State::kExchange;
+    if (const upstream::Server* server = connector_.server()) {
+        exchange_->selector->observeLatency(
+            connector_.serverIndex(), static_cast<double>(exchange_->first_byte_ms), ctx_.now());
+        server->state->recordLatency(
+            static_cast<uint64_t>(exchange_->first_byte_ms < 0 ? 0 : exchange_->first_byte_ms));
     }
     logAccess("ok");
     releaseUpstream(reusable);
-    releaseServer();
-    if (!client_keep_alive_) return closeAfterFlush();
+    connector_.release();
+    if (!exchange_->client_keep_alive) return closeAfterFlush();
     startNextRequest();
 }
 
@@ -403,9 +343,10 @@ void HttpSession::releaseUpstream(bool reusable) {
     if (!upstream_) return;
     net::TcpConnection* conn = upstream_;
     upstream_ = nullptr;
-    if (reusable && server_ && !ctx_.draining()) {
-        const auto& pool = selector_->pool().config;
-        ctx_.connectionPool().put(server_->state.get(), conn,
+    const upstream::Server* server = connector_.server();
+    if (reusable && server && !ctx_.draining()) {
+        const auto& pool = exchange_->selector->pool().config;
+        ctx_.connectionPool().put(server->state.get(), conn,
                                   static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
     } else {
         conn->destroy();

@@ -6,7 +6,9 @@ namespace sluice::proxy {
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
     auto* session = new TcpSession(ctx, client, listener);
-    session->connectNext();
+    if (!session->selector_) return session->finish();
+    session->connector_.begin(*session->selector_, session->client_->peerAddress(),
+                              /*use_pool=*/false);
 }
 
 TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener)
@@ -14,7 +16,7 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
       snap_(ctx.current()),
       listener_(snap_->snapshot->config->listeners[listener]),
       client_(client),
-      connect_timer_(ctx.loop(), [this] { onConnectTimeout(); }),
+      connector_(ctx.loop(), ctx.connectionPool(), *this),
       idle_timer_(ctx.loop(), [this] { onIdleCheck(); }) {
     int pool = snap_->snapshot->poolIndex(listener_.pool);
     if (pool >= 0) selector_ = snap_->selectors[pool].get();
@@ -25,63 +27,19 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
     last_activity_ = ctx_.now();
 }
 
-TcpSession::~TcpSession() { ctx_.remove(*this); }
+TcpSession::~TcpSession() = default;
 
-bool TcpSession::connectNext(bool from_queue) {
-    const uint64_t now = ctx_.now();
-    upstream::Selection sel;
-    if (selector_ && attempts_ <= selector_->pool().config.retries &&
-        (attempts_ == 0 || selector_->retryBudget().tryRetry(now))) {
-        if (attempts_ == 0 && !from_queue) selector_->retryBudget().recordRequest(now);
-        sel = selector_->acquire(tried_, client_->peerAddress(), now);
-    }
-    if (sel.kind == upstream::Selection::kFull) {
-        if (!from_queue) selector_->enqueue(*this, now);
-        return true;
-    }
-    if (sel.kind == upstream::Selection::kNone) {
-        // No server (left): for TCP the only answer is to close.
-        LOG_DEBUG("tcp %s: no upstream server available for %s", listener_.name.c_str(),
-                  client_->peerAddress().c_str());
-        finish();
-        return false;
-    }
-    ++attempts_;
-    tried_.add(static_cast<size_t>(sel.index));
-    server_ = sel.index;
-    const upstream::Server& server = selector_->pool().servers[static_cast<size_t>(sel.index)];
-    upstream_ = net::TcpConnection::connect(
-        ctx_.loop(), reinterpret_cast<const sockaddr*>(&server.config.address.sockaddr), this,
-        selector_->pool().tls.get(), server.config.address.host);
-    if (!upstream_) {
-        selector_->reportFailure(server_, now, "connect failed");
-        releaseServer();
-        return connectNext();
-    }
-    connect_timer_.start(static_cast<uint64_t>(selector_->pool().config.connect_timeout.count()));
-    return false;
-}
-
-bool TcpSession::onSlotMaybeFree() { return !connectNext(/*from_queue=*/true); }
-
-void TcpSession::onQueueTimeout() {
-    LOG_DEBUG("tcp %s: queue timeout", listener_.name.c_str());
+void TcpSession::onUpstreamUnavailable(int, const char* termination) {
+    // No server (left): for TCP the only answer is to close.
+    LOG_DEBUG("tcp %s: no upstream server for %s (%s)", listener_.name.c_str(),
+              client_->peerAddress().c_str(), termination);
     finish();
 }
 
-void TcpSession::onConnectTimeout() {
-    if (!upstream_ || upstream_->connected()) return;
-    LOG_WARN("tcp %s: connect to server timed out", listener_.name.c_str());
-    selector_->reportFailure(server_, ctx_.now(), "connect timeout");
-    upstream_->destroy();
-    upstream_ = nullptr;
-    releaseServer();
-    connectNext();
-}
-
-void TcpSession::onConnected(net::TcpConnection&) {
-    connect_timer_.stop();
-    selector_->reportSuccess(server_);
+void TcpSession::onUpstreamReady(net::TcpConnection* conn, bool) {
+    upstream_ = conn;
+    upstream_->setHandler(this);
+    connector_.reportSuccess();
     client_->startReading();
     upstream_->startReading();
     last_activity_ = ctx_.now();
@@ -120,16 +78,6 @@ void TcpSession::onEof(net::TcpConnection& conn) {
 }
 
 void TcpSession::onError(net::TcpConnection& conn, int uv_error) {
-    if (&conn == upstream_ && !upstream_->connected()) {
-        connect_timer_.stop();
-        LOG_DEBUG("tcp %s: connect failed: %s", listener_.name.c_str(), uv_strerror(uv_error));
-        selector_->reportFailure(server_, ctx_.now(), uv_strerror(uv_error));
-        upstream_->destroy();
-        upstream_ = nullptr;
-        releaseServer();
-        connectNext();
-        return;
-    }
     LOG_DEBUG("tcp %s: %s side error: %s", listener_.name.c_str(),
               &conn == client_ ? "client" : "server", uv_strerror(uv_error));
     finish();
@@ -153,19 +101,13 @@ void TcpSession::maybeFinish() {
     }
 }
 
-void TcpSession::releaseServer() {
-    if (server_ >= 0) selector_->release(server_, ctx_.now());
-    server_ = -1;
-}
-
 void TcpSession::finish() {
     if (finished_) return;
     finished_ = true;
-    if (queued()) selector_->dequeue(*this);
+    connector_.cancel();
     if (upstream_) upstream_->destroy();
     client_->destroy();
-    releaseServer();
-    delete this;
+    ctx_.retire(*this);
 }
 
 }  // namespace sluice::proxy

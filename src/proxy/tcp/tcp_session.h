@@ -1,23 +1,24 @@
 #pragma once
 // L4 proxy session: one client connection spliced to one upstream server.
 //
-// Picks a server from the listener's pool, connects within connect_timeout, moving on to the
-// next server on failure (up to the pool's `retries`); then copies bytes both ways with
+// Gets a connected server of the listener's pool from its UpstreamConnector (connect failures
+// move on to the next server, up to the pool's `retries`; no server: the client is closed);
+// then copies bytes both ways with
 // backpressure (a side's reads pause while the other side's write queue is over the high-water
 // mark), propagates half-close (FIN) each way, and closes after idle_timeout without bytes in
-// either direction. Frees itself when done.
+// either direction. Retires itself (ProxyContext::retire) when done.
 
 #include <memory>
 
 #include "loop/timer.h"
 #include "net/tcp_connection.h"
 #include "proxy/proxy_context.h"
-#include "upstream/server_selector.h"
+#include "proxy/upstream_connector.h"
 
 namespace sluice::proxy {
 
 class TcpSession final : public Session,
-                         private upstream::SlotWaiter,
+                         private UpstreamConnector::Owner,
                          private net::ConnectionHandler {
   public:
     // Takes ownership of `client`; `listener` indexes the snapshot's listeners.
@@ -30,21 +31,16 @@ class TcpSession final : public Session,
     TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener);
     ~TcpSession() override;
 
-    // Picks the next server and connects; queues when every available server is at its cap.
-    // Returns true while waiting in the queue; false otherwise (the session may be gone).
-    bool connectNext(bool from_queue = false);
-    bool onSlotMaybeFree() override;
-    void onQueueTimeout() override;
-    void onConnected(net::TcpConnection& conn) override;
+    // UpstreamConnector::Owner
+    void onUpstreamReady(net::TcpConnection* conn, bool reused) override;
+    void onUpstreamUnavailable(int status, const char* termination) override;
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
-    void onConnectTimeout();
     void onIdleCheck();
     void maybeFinish();
     void finish();
-    void releaseServer();
     net::TcpConnection* peerOf(net::TcpConnection& conn) {
         return &conn == client_ ? upstream_ : client_;
     }
@@ -54,11 +50,8 @@ class TcpSession final : public Session,
     upstream::ServerSelector* selector_ = nullptr;
     const config::ListenerConfig& listener_;
     net::TcpConnection* client_;
-    net::TcpConnection* upstream_ = nullptr;
-    int server_ = -1;  // index in the pool; holds a slot (ServerState::active) while >= 0
-    upstream::TriedSet tried_;
-    unsigned attempts_ = 0;
-    loop::Timer connect_timer_;
+    net::TcpConnection* upstream_ = nullptr;  // connected
+    UpstreamConnector connector_;
     loop::Timer idle_timer_;
     uint64_t last_activity_ = 0;
     bool client_eof_ = false;
