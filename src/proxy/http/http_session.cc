@@ -53,6 +53,8 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
+    // Behind an L4 balancer: its PROXY header comes first, before TLS (timed by client_timer_).
+    if (listener_->accept_proxy_protocol) client_->expectProxyHeader();
     if (!redirect_) {
         if (const auto& tls = snap_->snapshot->listener_tls[listener])
             client_->startServerTls(*tls);
@@ -308,6 +310,7 @@ void HttpSession::onRequestComplete() {
 }
 
 void HttpSession::onClientTimer() {
+    if (client_->awaitingProxyHeader()) return finish();  // no PROXY header: forward nothing
     switch (state_) {
         case State::kIdle:
             // Keep-alive (or first request) wait expired: close quietly, like nginx.

@@ -38,10 +38,8 @@ TEST(FeatureGate, AcceptsRoutesNowBuilt) {
               Errors{});
 }
 
-TEST(FeatureGate, RejectsAcceptProxyProtocol) {
-    EXPECT_EQ(gateErrors("accept_proxy_protocol = true\n", ""),
-              Errors{"t.toml:5:25: listener.accept_proxy_protocol = true: accepting the PROXY "
-                     "protocol is not available in this build yet"});
+TEST(FeatureGate, AcceptsAcceptProxyProtocolNowBuilt) {
+    EXPECT_EQ(gateErrors("accept_proxy_protocol = true\n", ""), Errors{});
 }
 
 TEST(FeatureGate, RejectsAdminListen) {
