@@ -27,7 +27,6 @@ struct Exchange {
     std::string& request_id;  // the request id header's value (kept or generated)
     NextStep retry_step;      // retry_5xx decided in onResponseHead; acted on after feed
 
-    bool upstream_reused = false;        // the current attempt's connection came from the pool
     bool request_complete = false;       // whole request read from the client
     bool body_started = false;           // some body bytes went upstream (no replay possible)
     bool response_started = false;       // response head sent to the client

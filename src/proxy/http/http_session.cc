@@ -74,15 +74,15 @@ void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
-            if (!upstream_->write(bytes)) return finish();
-            if (upstream_->pendingBytes() > kHighWater) client_->stopReading();
+            if (!upstream_->conn().write(bytes)) return finish();
+            if (upstream_->conn().pendingBytes() > kHighWater) client_->stopReading();
             return;
         }
         onClientData(bytes);
     } else {
         if (state_ == State::kTunnel) {
             if (!client_->write(bytes)) return finish();
-            if (client_->pendingBytes() > kHighWater) upstream_->stopReading();
+            if (client_->pendingBytes() > kHighWater) upstream_->conn().stopReading();
             return;
         }
         onUpstreamData(bytes);
@@ -93,7 +93,7 @@ void HttpSession::onEof(net::TcpConnection& conn) {
     if (finished_) return;
     if (&conn == client_) {
         if (state_ == State::kTunnel) {
-            upstream_->shutdownWrite();
+            upstream_->conn().shutdownWrite();
             return;
         }
         if (requestInFlight()) return abortForClient();
@@ -138,7 +138,7 @@ void HttpSession::onDrain(net::TcpConnection& conn) {
     if (&conn == client_) {
         if (state_ == State::kClosing) return finish();
         // Client caught up: let the upstream's bytes flow again.
-        if (upstream_ && state_ == State::kTunnel) upstream_->startReading();
+        if (upstream_ && state_ == State::kTunnel) upstream_->conn().startReading();
         if (upstream_ && state_ == State::kExchange) resumeUpstream();
     } else {
         // Upstream caught up: resume the request body.
@@ -288,11 +288,11 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
 http::Action HttpSession::onRequestBody(std::string_view decoded) {
     if (!upstream_ || state_ != State::kExchange) return http::Action::kPause;
     exchange_->body_started = true;
-    if (!writeBody(*upstream_, exchange_->request_framing, decoded)) {
+    if (!writeBody(upstream_->conn(), exchange_->request_framing, decoded)) {
         onUpstreamFailure(AttemptFailure::kBroken, "write failed");
         return http::Action::kPause;
     }
-    if (upstream_ && upstream_->pendingBytes() > kHighWater) {
+    if (upstream_ && upstream_->conn().pendingBytes() > kHighWater) {
         client_->stopReading();
         return http::Action::kPause;
     }
@@ -303,7 +303,7 @@ void HttpSession::onRequestComplete() {
     exchange_->request_complete = true;
     client_timer_.stop();
     if (upstream_ && exchange_->request_framing == http::BodyFraming::kChunked &&
-        !upstream_->write("0\r\n\r\n")) {
+        !upstream_->conn().write("0\r\n\r\n")) {
         return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
     }
     restartResponseTimer();  // for the response head, or the next body bytes
@@ -483,8 +483,7 @@ void HttpSession::finish() {
     client_timer_.stop();
     upstream_timer_.stop();
     if (upstream_) {
-        upstream_->destroy();
-        upstream_ = nullptr;
+        upstream_.reset();  // closes it
     }
     connector_.cancel();
     if (client_) client_->destroy();

@@ -32,6 +32,7 @@
 #include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
 #include "proxy/http/exchange.h"
+#include "proxy/http/upstream_request.h"
 #include "proxy/proxy_context.h"
 #include "proxy/upstream_connector.h"
 
@@ -136,8 +137,8 @@ class HttpSession final : public Session,
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
-    bool redirect_;                           // tls.redirect_http connection
-    net::TcpConnection* upstream_ = nullptr;  // attached (connected or pooled)
+    bool redirect_;                            // tls.redirect_http connection
+    std::optional<UpstreamRequest> upstream_;  // the current attempt's (connected or pooled)
     UpstreamConnector connector_;
     http::RequestParser request_parser_;
     http::ResponseParser response_parser_;

@@ -51,16 +51,13 @@ void HttpSession::onUpstreamUnavailable(int status, const char* termination) {
 }
 
 void HttpSession::attachUpstream(net::TcpConnection* conn, bool reused) {
-    upstream_ = conn;
-    exchange_->upstream_reused = reused;
-    upstream_->setHandler(this);
-    upstream_->startReading();
+    upstream_.emplace(conn, reused, static_cast<net::ConnectionHandler&>(*this));
     state_ = State::kExchange;
     // A retry after the whole request was read: no body byte went anywhere (or there would be
     // no retry), so a chunked body was empty and needs only its last chunk.
     const bool last_chunk = exchange_->request_complete && !exchange_->body_started &&
                             exchange_->request_framing == http::BodyFraming::kChunked;
-    if (!(last_chunk ? upstream_->write(head_out_, "0\r\n\r\n") : upstream_->write(head_out_))) {
+    if (!upstream_->sendHead(head_out_, last_chunk)) {
         return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
     }
     restartResponseTimer();
@@ -74,7 +71,7 @@ void HttpSession::onUpstreamFailure(AttemptFailure failure, const char* what) {
     if (finished_) return;
     AttemptEnd end;
     end.failure = failure;
-    end.reused = exchange_->upstream_reused;
+    end.reused = upstream_ && upstream_->reused();
     end.response_started = exchange_->response_started;
     end.body_started = exchange_->body_started;
     end.idempotent = idempotent(request_parser_.head().method);
@@ -111,7 +108,7 @@ void HttpSession::onUpstreamTimer() {
 // client's pace is client_body_timeout's business); while we hold its reads back for a slow
 // client, its silence is ours.
 void HttpSession::restartResponseTimer() {
-    if (!upstream_ || !exchange_->request_complete || !upstream_->reading()) return;
+    if (!upstream_ || !exchange_->request_complete || !upstream_->conn().reading()) return;
     upstream_timer_.start(
         static_cast<uint64_t>(exchange_->selector->pool().config.response_timeout.count()));
 }
@@ -123,7 +120,7 @@ void HttpSession::onUpstreamData(std::string_view bytes) {
     if (!upstream_in_.empty() || state_ != State::kExchange) {
         // Paused for client backpressure (or bytes after a response): keep them for later.
         upstream_in_.append(bytes);
-        upstream_->stopReading();
+        upstream_->conn().stopReading();
         return;
     }
     // Once the head is in, response_timeout bounds the silence between reads of the body.
@@ -143,8 +140,8 @@ void HttpSession::resumeUpstream() {
         }
     }
     if (upstream_ && upstream_in_.empty() && state_ == State::kExchange) {
-        const bool held = !upstream_->reading();
-        upstream_->startReading();
+        const bool held = !upstream_->conn().reading();
+        upstream_->conn().startReading();
         // Reads were held for the client: the upstream's silence clock starts again now.
         if (held && exchange_->response_started) restartResponseTimer();
     }
@@ -174,7 +171,7 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             // A client that never reads is not bounded here (a send timeout would need write
             // progress from net::TcpConnection, not only drains).
             upstream_in_.assign(input.substr(result.consumed));
-            upstream_->stopReading();
+            upstream_->conn().stopReading();
             upstream_timer_.stop();
             return;
         case http::FeedResult::kUpgraded: {
@@ -185,11 +182,11 @@ void HttpSession::handleResponseFeed(const http::FeedResult& result, std::string
             client_timer_.stop();
             if (!rest.empty() && !client_->write(rest)) return finish();
             if (!client_in_.empty()) {
-                if (!upstream_->write(client_in_)) return finish();
+                if (!upstream_->conn().write(client_in_)) return finish();
                 client_in_.clear();
             }
             client_->startReading();
-            upstream_->startReading();
+            upstream_->conn().startReading();
             return;
         }
         case http::FeedResult::kError: {
@@ -226,7 +223,7 @@ http::Action HttpSession::onResponseHead(http::ResponseHead& head) {
         AttemptEnd end;
         end.failure = AttemptFailure::kRetriableStatus;
         end.status = head.status;
-        end.reused = exchange_->upstream_reused;
+        end.reused = upstream_ && upstream_->reused();
         end.body_started = exchange_->body_started;
         end.idempotent = idempotent(req.method);
         end.retry_5xx = exchange_->selector->pool().config.retry_5xx;
@@ -280,7 +277,7 @@ http::Action HttpSession::onResponseBody(std::string_view decoded) {
         return http::Action::kPause;
     }
     if (client_->pendingBytes() > kHighWater) {
-        if (upstream_) upstream_->stopReading();
+        if (upstream_) upstream_->conn().stopReading();
         return http::Action::kPause;
     }
     return http::Action::kContinue;
@@ -341,16 +338,10 @@ void HttpSession::releaseUpstream(bool reusable) {
     upstream_timer_.stop();
     upstream_in_.clear();
     if (!upstream_) return;
-    net::TcpConnection* conn = upstream_;
-    upstream_ = nullptr;
     const upstream::Server* server = connector_.server();
-    if (reusable && server && !ctx_.draining()) {
-        const auto& pool = exchange_->selector->pool().config;
-        ctx_.connectionPool().put(server->state.get(), conn,
-                                  static_cast<uint64_t>(pool.idle_timeout.count()), pool.keepalive);
-    } else {
-        conn->destroy();
-    }
+    upstream_->finish(reusable && !ctx_.draining(), ctx_.connectionPool(),
+                      server ? server->state.get() : nullptr, exchange_->selector->pool().config);
+    upstream_.reset();
     // The next response may come over another connection: start from a clean parser, still
     // expecting the answer to the current request (HEAD framing).
     response_parser_.reset();

@@ -1,0 +1,41 @@
+#pragma once
+// One attempt of a request on one upstream connection, from the connector's hand-over
+// (connected or pooled) to the end of the attempt. It owns the connection: the connection goes
+// back to the worker's pool only through finish(true) after a complete, reusable exchange;
+// ending the attempt any other way (finish(false), destruction) closes it, so a connection with
+// an unread or half-sent exchange is never reused. The response parser and held-back bytes stay
+// with the HTTP connection (their capacity outlives attempts).
+
+#include <string_view>
+
+#include "config/config.h"
+#include "net/tcp_connection.h"
+#include "upstream/connection_pool.h"
+
+namespace sluice::proxy {
+
+class UpstreamRequest {
+  public:
+    // Takes `conn` and makes `handler` its handler; reading starts.
+    UpstreamRequest(net::TcpConnection* conn, bool reused, net::ConnectionHandler& handler);
+    ~UpstreamRequest();
+    UpstreamRequest(const UpstreamRequest&) = delete;
+    UpstreamRequest& operator=(const UpstreamRequest&) = delete;
+
+    net::TcpConnection& conn() const { return *conn_; }
+    bool reused() const { return reused_; }  // came from the pool (may have gone stale)
+
+    // The serialized request head, with the last chunk of a chunked body that is already known
+    // to be empty (a retry after the whole request was read). False: the connection is broken.
+    [[nodiscard]] bool sendHead(std::string_view head, bool last_chunk);
+    // Ends the attempt: with `reusable` (and a pool to give it to) the connection is idle in
+    // `pool` for `server`, otherwise closed.
+    void finish(bool reusable, upstream::ConnectionPool& pool, const upstream::ServerState* server,
+                const config::PoolConfig& config);
+
+  private:
+    net::TcpConnection* conn_;  // null once finish()ed
+    bool reused_;
+};
+
+}  // namespace sluice::proxy
