@@ -49,7 +49,6 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.http2_initial_window", written, "HTTP/2"},
     {"listener.tls.alpn", offersH2, "HTTP/2"},
     {"listener.rate_limit", nonEmptyArray, "rate limiting"},
-    {"pool.send_proxy_protocol", nonEmpty, "sending the PROXY protocol"},
 };
 // ---------------------------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ class TcpConnection {
     static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler,
                                   const tls::ClientContext* tls = nullptr,
                                   const std::string& tls_host = {});
+    // Client side, right after connect(): `bytes` go out first, unencrypted, before the TLS
+    // handshake or anything write() queues (a PROXY header for the server).
+    void writePrelude(std::string_view bytes) { pending_.append(bytes); }
     // Server side: the peer's bytes are TLS from now on (call before startReading()).
     void startServerTls(const tls::ServerContext& ctx);
     // The TLS state (version, SNI, ALPN) or nullptr on a plain connection.

@@ -53,6 +53,7 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
+    connector_.setClient(client_);
     // Behind an L4 balancer: its PROXY header comes first, before TLS (timed by client_timer_).
     if (listener_->accept_proxy_protocol) client_->expectProxyHeader();
     if (!redirect_) {

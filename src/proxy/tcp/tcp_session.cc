@@ -39,6 +39,7 @@ TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t lis
     int pool = snap_->snapshot->poolIndex(listener_.pool);
     if (pool >= 0) selector_ = snap_->selectors[pool].get();
     client_->setHandler(this);
+    connector_.setClient(client_);
     // TLS termination in front of a TCP service: the handshake runs while the upstream connects.
     if (const auto& tls = snap_->snapshot->listener_tls[listener]) client_->startServerTls(*tls);
     ctx_.add(*this);
