@@ -40,7 +40,6 @@ struct GatedFeature {
 constexpr GatedFeature kGatedFeatures[] = {
     {"global.stop_grace", nonZeroDuration, "a stop grace period"},
     {"admin.listen", nonEmpty, "the admin endpoint"},
-    {"listener.trusted_proxies", nonEmptyArray, "trusting X-Forwarded-* from proxies"},
     {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
     {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
     {"listener.http2", isTrue, "HTTP/2"},

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "proxy/edge/trusted_networks.h"
 #include "proxy/http/access_log.h"
 
 namespace sluice::proxy {
@@ -272,6 +273,7 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     http::ForwardInfo info;
     info.client_ip = client_->peerAddress();
     info.tls = client_->tls() != nullptr;
+    info.trusted_client = edge::inNetworks(listener_->trusted_proxies, client_->peerSockaddr());
     info.forwarded_headers = listener_->forwarded_headers;
     info.request_id_header = listener_->request_id_header;
     info.request_id = exchange_->request_id;

@@ -176,9 +176,7 @@ TEST(SchemaKeys, TrustedProxiesAreParsedNetworks) {
     EXPECT_EQ(networks[0].prefix_length, 8u);
     EXPECT_EQ(networks[1].prefix_length, 32u);
     EXPECT_EQ(networks[2].family, AF_INET6);
-    EXPECT_EQ(errorsWith("trusted_proxies = [\"10.0.0.0/8\"]\n"),
-              Errors{"t.toml:5:19: listener.trusted_proxies = [\"10.0.0.0/8\"]: trusting "
-                     "X-Forwarded-* from proxies is not available in this build yet"});
+    EXPECT_EQ(errorsWith("trusted_proxies = [\"10.0.0.0/8\"]\n"), Errors{});  // now built
     EXPECT_EQ(errorsWith("trusted_proxies = []\n"), Errors{});
 }
 
@@ -503,7 +501,7 @@ TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
     for (const char* name :
          {"a stop grace period",
-          "trusting X-Forwarded-* from proxies", "a connection limit per client address",
+          "a connection limit per client address",
           "binding a non-local address (freebind)", "HTTP/2", "HTTP/2 without TLS (h2c)",
           "rate limiting"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
