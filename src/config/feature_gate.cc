@@ -14,7 +14,6 @@ namespace {
 bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
 bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
 bool written(const toml::value&) { return true; }
-bool positive(const toml::value& v) { return v.is_integer() && v.as_integer() > 0; }
 bool nonEmptyArray(const toml::value& v) { return v.is_array() && !v.as_array().empty(); }
 bool nonZeroDuration(const toml::value& v) {
     std::string ignored;
@@ -40,7 +39,6 @@ struct GatedFeature {
 constexpr GatedFeature kGatedFeatures[] = {
     {"global.stop_grace", nonZeroDuration, "a stop grace period"},
     {"admin.listen", nonEmpty, "the admin endpoint"},
-    {"listener.max_connections_per_ip", positive, "a connection limit per client address"},
     {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
     {"listener.http2", isTrue, "HTTP/2"},
     {"listener.h2c", isTrue, "HTTP/2 without TLS (h2c)"},

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "proxy/client_admission.h"
 #include "proxy/edge/trusted_networks.h"
 #include "proxy/http/access_log.h"
 
@@ -36,7 +37,16 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 
 void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                         bool redirect) {
-    new HttpSession(ctx, client, listener, redirect);
+    auto* session = new HttpSession(ctx, client, listener, redirect);
+    // Behind a PROXY header the client's address is known once the header is in.
+    if (!session->listener_->accept_proxy_protocol &&
+        !admitClient(ctx, *session->snap_, listener, *client, session->lease_)) {
+        session->finish();
+    }
+}
+
+void HttpSession::onProxyHeader(net::TcpConnection&) {
+    if (!admitClient(ctx_, *snap_, listener_index_, *client_, lease_)) finish();
 }
 
 HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
@@ -491,6 +501,7 @@ void HttpSession::finish() {
     connector_.cancel();
     if (client_) client_->destroy();
     client_ = nullptr;
+    lease_.release();  // the address's slot frees with the connection
     ctx_.retire(*this);  // deleted once the loop is back in control
 }
 

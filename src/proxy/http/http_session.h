@@ -72,6 +72,7 @@ class HttpSession final : public Session,
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
+    void onProxyHeader(net::TcpConnection& conn) override;
 
     // http::RequestHandler
     http::Action onRequestHead(http::RequestHead& head) override;
@@ -134,6 +135,7 @@ class HttpSession final : public Session,
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
+    edge::ConnectionLimiter::Lease lease_;  // max_connections_per_ip slot (after snap_)
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;

@@ -1,12 +1,17 @@
 #include "proxy/tcp/tcp_session.h"
 
 #include "base/log.h"
+#include "proxy/client_admission.h"
 
 namespace sluice::proxy {
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
     auto* session = new TcpSession(ctx, client, listener);
     if (!session->selector_) return session->finish();
+    if (!session->listener_.accept_proxy_protocol &&
+        !admitClient(ctx, *session->snap_, listener, *client, session->lease_)) {
+        return session->finish();
+    }
     if (session->listener_.accept_proxy_protocol) {
         // The upstream is chosen by the client address, which the PROXY header carries: read it
         // first, within client_header_timeout (onProxyHeader connects).
@@ -25,6 +30,7 @@ void TcpSession::connect() {
 
 void TcpSession::onProxyHeader(net::TcpConnection&) {
     idle_timer_.stop();
+    if (!admitClient(ctx_, *snap_, listener_index_, *client_, lease_)) return finish();
     client_->stopReading();  // until the upstream is ready; bytes behind the header wait in early_
     connect();
 }
@@ -32,6 +38,7 @@ void TcpSession::onProxyHeader(net::TcpConnection&) {
 TcpSession::TcpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener)
     : ctx_(ctx),
       snap_(ctx.current()),
+      listener_index_(listener),
       listener_(snap_->snapshot->config->listeners[listener]),
       client_(client),
       connector_(ctx.loop(), ctx.connectionPool(), *this),
@@ -147,6 +154,7 @@ void TcpSession::finish() {
     connector_.cancel();
     if (upstream_) upstream_->destroy();
     client_->destroy();
+    lease_.release();  // the address's slot frees with the connection
     ctx_.retire(*this);
 }
 

@@ -51,6 +51,8 @@ class TcpSession final : public Session,
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
+    edge::ConnectionLimiter::Lease lease_;  // max_connections_per_ip slot (after snap_)
+    size_t listener_index_;
     upstream::ServerSelector* selector_ = nullptr;
     const config::ListenerConfig& listener_;
     net::TcpConnection* client_;

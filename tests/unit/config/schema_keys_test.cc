@@ -200,9 +200,7 @@ TEST(SchemaKeys, MaxConnectionsPerIp) {
                   .config.listeners.at(0)
                   .max_connections_per_ip,
               50u);
-    EXPECT_EQ(errorsWith("max_connections_per_ip = 50\n"),
-              Errors{"t.toml:5:26: listener.max_connections_per_ip = 50: a connection limit per "
-                     "client address is not available in this build yet"});
+    EXPECT_EQ(errorsWith("max_connections_per_ip = 50\n"), Errors{});  // now built
     EXPECT_EQ(errorsWith("max_connections_per_ip = 0\n"), Errors{});
     EXPECT_EQ(errorsWith("max_connections_per_ip = -1\n"),
               Errors{"t.toml:5:26: listener.max_connections_per_ip: -1 is out of range "
@@ -501,7 +499,6 @@ TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
     for (const char* name :
          {"a stop grace period",
-          "a connection limit per client address",
           "binding a non-local address (freebind)", "HTTP/2", "HTTP/2 without TLS (h2c)",
           "rate limiting"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
