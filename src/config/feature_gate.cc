@@ -14,7 +14,6 @@ namespace {
 bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
 bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
 bool written(const toml::value&) { return true; }
-bool nonEmptyArray(const toml::value& v) { return v.is_array() && !v.as_array().empty(); }
 bool nonZeroDuration(const toml::value& v) {
     std::string ignored;
     const auto duration = v.is_string() ? parseDuration(v.as_string().str, &ignored) : std::nullopt;
@@ -45,7 +44,6 @@ constexpr GatedFeature kGatedFeatures[] = {
     {"listener.http2_max_concurrent_streams", written, "HTTP/2"},
     {"listener.http2_initial_window", written, "HTTP/2"},
     {"listener.tls.alpn", offersH2, "HTTP/2"},
-    {"listener.rate_limit", nonEmptyArray, "rate limiting"},
 };
 // ---------------------------------------------------------------------------------------------
 

@@ -100,7 +100,8 @@ bool UpstreamConnector::dispatch(bool from_queue) {
     tried_.add(static_cast<size_t>(sel.index));
     server_index_ = sel.index;
     server_ = &selector_->pool().servers[static_cast<size_t>(sel.index)];
-    net::TcpConnection* pooled = use_pool_ && !sendsProxyHeader() ? pool_.take(server_->state.get()) : nullptr;
+    net::TcpConnection* pooled =
+        use_pool_ && !sendsProxyHeader() ? pool_.take(server_->state.get()) : nullptr;
     if (pooled) {
         owner_.onUpstreamReady(pooled, /*reused=*/true);
     } else {
@@ -121,8 +122,9 @@ void UpstreamConnector::connect() {
                         ? net::kProxyV2HeaderWrittenMax
                         : net::kProxyV1MaxBytes];
         const bool v1 = selector_->pool().config.send_proxy_protocol == config::ProxyProtocol::kV1;
-        size_t n = v1 ? net::writeProxyV1(client_->peerSockaddr(), client_->localSockaddr(), header)
-                      : net::writeProxyV2(client_->peerSockaddr(), client_->localSockaddr(), header);
+        size_t n =
+            v1 ? net::writeProxyV1(client_->peerSockaddr(), client_->localSockaddr(), header)
+               : net::writeProxyV2(client_->peerSockaddr(), client_->localSockaddr(), header);
         if (n == 0 && v1) {
             constexpr std::string_view kUnknown = "PROXY UNKNOWN\r\n";
             kUnknown.copy(header, kUnknown.size());

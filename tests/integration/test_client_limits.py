@@ -4,6 +4,8 @@ frees when a connection ends. The limit holds for the process (two workers here)
 tcp listeners, and behind a PROXY header for the header's source. Clients bind to 127.0.0.2+."""
 
 import os
+import re
+import signal
 import socket
 import sys
 import time
@@ -98,6 +100,74 @@ class MaxConnectionsPerIpTest(SluiceTestCase):
         c = self.connect("127.0.0.5")
         self.assertTrue(self.served(c, b"PROXY TCP4 203.0.113.8 127.0.0.1 1002 80\r\n"))
         self.assertEqual(bytes(self.upstream.received).count(b"GET / "), 2)
+
+
+class RateLimitTest(SluiceTestCase):
+    """[[listener.rate_limit]]: over a limit, 429 with Retry-After and nothing reaches a server;
+    the access log says rate_limited; a reload that keeps a limit's identity keeps its state."""
+
+    def config(self, limits):
+        listener = ('name = "edge"\nbind = "127.0.0.1:%d"\npool = "app"\n%s'
+                    % (self.port, "".join("[[listener.rate_limit]]\n%s\n" % l for l in limits)))
+        return sluice_config(self.workdir, [listener], [pool_toml("app", [self.upstream.port])])
+
+    def start(self, limits):
+        self.port = free_port()
+        self.upstream = RecordingUpstream()
+        self.add_cleanup(self.upstream.close)
+        self.sluice = self.start_sluice(self.config(limits), self.port)
+
+    def get(self, path="/", source="127.0.0.2", headers=""):
+        with socket.socket() as s:
+            s.bind((source, 0))
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.port))
+            s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n%s\r\n" % (path, headers)).encode())
+            status, hdrs, _, _ = read_response(s)
+            return status, hdrs
+
+    def forwarded(self):
+        return bytes(self.upstream.received).count(b"GET ")
+
+    def test_client_ip_limit_answers_429_with_retry_after_and_forwards_nothing(self):
+        self.start(['key = "client_ip"\nrate = 2\nper = "1m"\nburst = 2'])
+        self.assertEqual([self.get()[0] for _ in range(3)], [200, 200, 200])  # burst + 1
+        status, headers = self.get()
+        self.assertEqual(status, 429)
+        # T = 30 s; the bucket was emptied just now: a token comes within (0, 30] s.
+        self.assertTrue(1 <= int(headers["retry-after"]) <= 30, headers)
+        self.assertEqual(self.forwarded(), 3)
+        self.assertEqual(self.get(source="127.0.0.3")[0], 200)  # another client has its own
+        self.sluice.stop()
+        self.assertRegex(self.sluice.output(), r"127\.0\.0\.2 .*429.*rate_limited")
+
+    def test_header_key_path_prefix_and_every_matching_limit(self):
+        self.start(['key = "header:X-Api-Key"\nrate = 1\nper = "1m"\npath_prefix = "/api/"',
+                    'key = "client_ip"\nrate = 1\nper = "1m"\nburst = 4'])
+        key_a, key_b = "X-Api-Key: a\r\n", "X-Api-Key: b\r\n"
+        self.assertEqual(self.get("/api/x", headers=key_a)[0], 200)
+        self.assertEqual(self.get("/api/x", headers=key_a)[0], 429)   # the header's limit
+        self.assertEqual(self.get("/other", headers=key_a)[0], 200)   # path outside the prefix
+        self.assertEqual(self.get("/api/x", headers=key_b)[0], 200)   # another key
+        self.assertEqual(self.get("/api/x")[0], 200)                  # no header: not limited by it
+        # The client_ip limit (burst 4: 5 at once) counted all six: the next is over it.
+        self.assertEqual(self.get("/other")[0], 429)
+        self.assertEqual(self.forwarded(), 4)
+
+    def test_reload_keeps_the_state_of_an_unchanged_limit(self):
+        self.start(['key = "client_ip"\nrate = 1\nper = "1m"'])
+        self.assertEqual(self.get()[0], 200)
+        self.assertEqual(self.get()[0], 429)
+        # Same listener, key and path_prefix, another rate: the table (and its debt) stays.
+        with open(self.sluice.config_path, "w") as f:
+            f.write(self.config(['key = "client_ip"\nrate = 2\nper = "1m"']))
+        self.sluice.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while not re.search(r"configuration reloaded, generation 2", self.sluice.output()):
+            self.assertLess(time.monotonic(), deadline, self.sluice.output())
+            time.sleep(0.05)
+        self.assertEqual(self.get()[0], 429)
+        self.assertEqual(self.forwarded(), 1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #include "proxy/edge/edge_limits.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <mutex>
 
@@ -12,6 +13,7 @@ namespace {
 struct Shared {
     std::mutex mutex;
     LimiterRegistry<ConnectionLimiter> connections;
+    LimiterRegistry<RateLimiter> rates;
     uint64_t newest = 0;
     std::map<uint64_t, std::weak_ptr<const EdgeLimits>> built;  // by generation
 };
@@ -44,10 +46,33 @@ std::shared_ptr<const EdgeLimits> EdgeLimits::forGeneration(const config::Config
             listener.max_connections_per_ip > 0
                 ? s.connections.obtain(listener.name, connectionCapacity(config))
                 : nullptr);
+        auto& rates = limits->rates.emplace_back();
+        for (size_t i = 0; i < listener.rate_limits.size(); ++i) {
+            const config::RateLimitConfig& rl = listener.rate_limits[i];
+            std::string key =
+                rl.key == config::RateLimitKeyKind::kClientIp ? "client_ip" : "header:" + rl.header;
+            for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            size_t ordinal = 0;
+            for (size_t j = 0; j < i; ++j) {
+                const config::RateLimitConfig& other = listener.rate_limits[j];
+                if (other.key == rl.key && other.header == rl.header &&
+                    other.path_prefix == rl.path_prefix)
+                    ++ordinal;
+            }
+            EdgeLimits::Rate rate;
+            rate.table = s.rates.obtain(
+                rateLimitIdentity(listener.name, key, rl.path_prefix, ordinal), rl.max_keys);
+            rate.limit = RateLimit::of(rl.rate, static_cast<uint64_t>(rl.per.count()), rl.burst);
+            rate.key = rl.key;
+            rate.header = rl.header;
+            rate.path_prefix = rl.path_prefix;
+            rates.push_back(std::move(rate));
+        }
     }
     // Only the newest generation decides what is gone (a worker may build an older one late).
     if (generation >= s.newest) {
         s.connections.sweep();
+        s.rates.sweep();
         s.newest = generation;
     }
     s.built[generation] = limits;

@@ -280,6 +280,11 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
             makeRequestId(exchange_->request_id);
         }
     }
+    if (const uint32_t retry_after =
+            checkRateLimits(ctx_, *snap_, listener_index_, *client_, head)) {
+        respondError(429, "rate_limited", retry_after);
+        return http::Action::kPause;
+    }
     http::ForwardInfo info;
     info.client_ip = client_->peerAddress();
     info.tls = client_->tls() != nullptr;
@@ -391,7 +396,7 @@ void HttpSession::startNextRequest() {
 // ---------------------------------------------------------------------------------------------
 // Local responses and the end of the session
 
-void HttpSession::respondError(int status, const char* termination) {
+void HttpSession::respondError(int status, const char* termination, uint32_t retry_after_s) {
     if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     exchange_->status = status;
     state_ = State::kClosing;
@@ -399,6 +404,8 @@ void HttpSession::respondError(int status, const char* termination) {
     upstream_timer_.stop();
     extra_.clear();
     if (status == 503) extra_ = "Retry-After: 1\r\n";
+    if (retry_after_s > 0)
+        extra_.append("Retry-After: ").append(std::to_string(retry_after_s)).append("\r\n");
     appendRequestIdHeader();
     scratch_.clear();
     http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
@@ -501,7 +508,7 @@ void HttpSession::finish() {
     connector_.cancel();
     if (client_) client_->destroy();
     client_ = nullptr;
-    lease_.release();  // the address's slot frees with the connection
+    lease_.release();    // the address's slot frees with the connection
     ctx_.retire(*this);  // deleted once the loop is back in control
 }
 

@@ -120,7 +120,8 @@ class HttpSession final : public Session,
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
-    void respondError(int status, const char* termination);
+    // retry_after_s > 0 adds "Retry-After: N" (a 429 of a rate limit).
+    void respondError(int status, const char* termination, uint32_t retry_after_s = 0);
     void appendRequestIdHeader();  // to extra_, when the request has an id
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
