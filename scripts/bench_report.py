@@ -158,6 +158,10 @@ def report(tsv, status_arg):
         elif not prefix:
             lines.append("sluice/haproxy req/s ratio: n/a (sluice %s)" % status.get("sluice", "?"))
             lines.append("sluice/haproxy CPU/req ratio: n/a")
+    if "sluice-admin" in med and "sluice" in med and med["sluice"]["cpu"]:
+        lines.append("admin endpoint scraped every 1 s: CPU/req %.2f of plain sluice's, req/s %.2f"
+                     % (med["sluice-admin"]["cpu"] / med["sluice"]["cpu"],
+                        med["sluice-admin"]["rps"] / med["sluice"]["rps"]))
     if "sluice" in med and "haproxy" in med and med["haproxy"]["cpu"]:
         s, h = med["sluice"], med["haproxy"]
         # With every CPU busy, req/s = CPUs / (machine CPU per request). The proxy's share of that

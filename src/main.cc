@@ -13,6 +13,7 @@
 #include "base/version.h"
 #include "config/config_loader.h"
 #include "proxy/http/access_log.h"
+#include "server/preflight.h"
 #include "server/supervisor.h"
 #include "tls/contexts.h"
 #include "tls/ticket_keys.h"
@@ -23,10 +24,12 @@ constexpr const char* kDefaultConfig = "/etc/sluice/sluice.toml";
 
 void usage(FILE* out) {
     std::fprintf(out,
-                 "usage: sluice [-c FILE] [-t] [--version]\n"
-                 "  -c FILE     configuration file (default %s)\n"
-                 "  -t          validate the configuration and exit\n"
-                 "  --version   print the version and exit\n",
+                 "usage: sluice [-c FILE] [-t] [--version] [-V]\n"
+                 "  -c FILE         configuration file (default %s)\n"
+                 "  -t              validate the configuration (and that its log files and state\n"
+                 "                  file directory can be opened) and exit\n"
+                 "  --version       print the version and exit\n"
+                 "  -V              print the version and build information and exit\n",
                  kDefaultConfig);
 }
 
@@ -47,6 +50,17 @@ int usageError(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Before anything else: the path this binary was started from (an upgrade executes it
+    // again, so a package's newer binary) and what a process being upgraded handed over.
+    const auto launch = sluice::server::LaunchInfo::current(argc, argv);
+    sluice::server::Inheritance inherited;
+    {
+        std::string error;
+        if (!sluice::server::Inheritance::fromEnvironment(&inherited, &error)) {
+            std::fprintf(stderr, "sluice: %s\n", error.c_str());
+            return 1;
+        }
+    }
     std::string config_path = kDefaultConfig;
     bool test_only = false;
     // "+": options end at the first other argument (which is then an error), as they are read
@@ -55,7 +69,7 @@ int main(int argc, char** argv) {
                                       {"help", no_argument, nullptr, 'h'},
                                       {nullptr, 0, nullptr, 0}};
     opterr = 0;  // our messages, not getopt's
-    for (int at = optind, opt; (opt = getopt_long(argc, argv, "+:c:tvh", kOptions, nullptr)) != -1;
+    for (int at = optind, opt; (opt = getopt_long(argc, argv, "+:c:tvVh", kOptions, nullptr)) != -1;
          at = optind) {
         switch (opt) {
             case 'c':
@@ -66,6 +80,9 @@ int main(int argc, char** argv) {
                 break;
             case 'v':
                 std::printf("sluice %s\n", sluice::kVersion);
+                return 0;
+            case 'V':
+                std::fputs(sluice::server::buildInfo().c_str(), stdout);
                 return 0;
             case 'h':
                 usage(stdout);
@@ -96,6 +113,9 @@ int main(int argc, char** argv) {
             sluice::tls::buildContexts(config, std::make_shared<sluice::tls::TicketKeys>());
         if (auto* errors = std::get_if<std::vector<std::string>>(&contexts))
             return invalid(*errors);
+        // The files it will write, as the user running the check (ExecStartPre: sluice's).
+        if (const auto problems = sluice::server::checkWritablePaths(config); !problems.empty())
+            return invalid(problems);
         std::printf("configuration ok: %zu listeners, %zu pools, %zu servers\n",
                     config.listeners.size(), config.pools.size(), config.serverCount());
         return 0;
@@ -111,6 +131,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice: access_log %s\n", error.c_str());
         return 1;
     }
-    sluice::server::Supervisor supervisor(std::move(config));
+    sluice::server::Supervisor supervisor(std::move(config), launch, std::move(inherited));
     return supervisor.run();
 }

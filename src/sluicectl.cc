@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -20,14 +21,16 @@
 #include "base/json.h"
 #include "base/version.h"
 #include "config/control_socket_lookup.h"
+#include "config/units.h"
 #include "control/control_server.h"
 
 namespace {
 
 constexpr const char* kDefaultConfig = "/etc/sluice/sluice.toml";
 constexpr const char* kFallbackSocket = "/run/sluice/control.sock";
-// A reload may take a while (config parse, DNS); the server answers when it is done.
-constexpr int kReplyTimeoutSeconds = 60;
+// A reload may take a while (config parse, DNS), an upgrade up to the 60 s the new process has
+// to become ready; the server answers when it is done.
+constexpr int kReplyTimeoutSeconds = 90;
 
 constexpr int kExitOk = 0;
 constexpr int kExitServerError = 1;
@@ -56,6 +59,8 @@ void usage(FILE* out) {
                  "  clear server POOL/NAME               drop runtime overrides\n"
                  "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
                  "  del server POOL/NAME\n"
+                 "  wait server POOL/NAME idle [TIMEOUT]  reply once it has nothing in flight\n"
+                 "  upgrade                              zero-downtime binary upgrade\n"
                  "\n"
                  "exit status: 0 ok, 1 the server answered with an error, 2 could not connect or "
                  "bad usage\n",
@@ -87,16 +92,17 @@ bool sendAll(int fd, std::string_view data) {
 
 // Reads until the server closes. Returns false (with *why) on timeout or a read error before any
 // byte; a reset after some bytes ends the reply (the server closed with our input unread).
-bool readReply(int fd, const std::string& socket_path, std::string* reply, std::string* why) {
+bool readReply(int fd, const std::string& socket_path, int timeout_s, std::string* reply,
+               std::string* why) {
     using Clock = std::chrono::steady_clock;
-    const auto deadline = Clock::now() + std::chrono::seconds(kReplyTimeoutSeconds);
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
     char buf[16384];
     while (true) {
         const auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         if (left.count() <= 0) {
             *why = "no complete reply from " + socket_path + " within " +
-                   std::to_string(kReplyTimeoutSeconds) + " s";
+                   std::to_string(timeout_s) + " s";
             return false;
         }
         pollfd pfd{fd, POLLIN, 0};
@@ -224,7 +230,15 @@ int main(int argc, char** argv) {
     const int send_errno = errno;
     std::string reply;
     std::string why;
-    const bool got = readReply(fd, socket_path, &reply, &why);
+    // `wait server POOL/NAME idle TIMEOUT` may legitimately take TIMEOUT: wait that much longer.
+    int timeout_s = kReplyTimeoutSeconds;
+    if (command.size() >= 5 && command[0] == "wait" && command[4] != "--json") {
+        std::string ignored;
+        if (const auto wait = sluice::config::parseDuration(command[4], &ignored)) {
+            timeout_s += static_cast<int>(std::min<int64_t>(wait->count() / 1000, 1 << 24));
+        }
+    }
+    const bool got = readReply(fd, socket_path, timeout_s, &reply, &why);
     ::close(fd);
     if (reply.empty()) {
         if (got) {

@@ -1,6 +1,10 @@
 #pragma once
 // Error log: leveled lines "2026-11-24T10:00:00.123Z [warn] message" to stderr or a file.
 // Thread-safe: each line is one write(2). reopen() is for SIGUSR1 / reload (logrotate).
+// When stderr is the journal (JOURNAL_STREAM names its device and inode, as systemd sets it),
+// lines on stderr are "<N>[warn] message" instead: the sd-daemon(3) priority prefix (error 3,
+// warn 4, info 6, debug 7) that journald turns into the entry's priority, and no timestamp of
+// our own (journald has one).
 
 #include <cstdarg>
 #include <string>
@@ -23,6 +27,10 @@ bool enabled(Level level);
 // "stderr" or a file path (opened for append). Returns false and keeps the old target on error.
 bool setTarget(const std::string& target, std::string* error);
 bool reopen(std::string* error);
+// Re-reads JOURNAL_STREAM against the current stderr (done once at the first write otherwise).
+void detectJournal();
+// The sd-daemon priority of `level`.
+int journalPriority(Level level);
 
 void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 

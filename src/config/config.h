@@ -119,6 +119,8 @@ struct LogConfig {
 
 struct AdminConfig {
     std::optional<Address> listen;  // empty string in the file = no admin endpoint
+    // Clients allowed; any other gets 403. Absent in the file: loopback (127.0.0.0/8, ::1/128).
+    std::vector<Network> allow;
 };
 
 // [resolver]: how hostnames in addresses and [pool.discovery] are resolved.

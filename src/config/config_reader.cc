@@ -10,6 +10,16 @@ namespace {
 // Longest unix socket path (sun_path holds 108 bytes including the terminating NUL).
 constexpr size_t kMaxUnixPath = 107;
 
+// [admin] allow when the file does not say: loopback only (config.md).
+std::vector<Network> defaultAdminAllow() {
+    std::vector<Network> allow;
+    std::string unused;
+    for (const char* loopback : {"127.0.0.0/8", "::1/128"}) {
+        allow.push_back(*parseNetwork(loopback, &unused));
+    }
+    return allow;
+}
+
 }  // namespace
 
 void ConfigReader::read(const toml::value& root, Config* config) {
@@ -17,7 +27,11 @@ void ConfigReader::read(const toml::value& root, Config* config) {
     if (const toml::value* global = reader.findTable("global"))
         readGlobal(*global, &config->global);
     if (const toml::value* log = reader.findTable("log")) readLog(*log, &config->log);
-    if (const toml::value* admin = reader.findTable("admin")) readAdmin(*admin, &config->admin);
+    if (const toml::value* admin = reader.findTable("admin")) {
+        readAdmin(*admin, &config->admin);
+    } else {
+        config->admin.allow = defaultAdminAllow();
+    }
     if (const toml::value* resolver = reader.findTable("resolver")) {
         readResolver(*resolver, &config->resolver);
     }
@@ -83,6 +97,11 @@ void ConfigReader::readAdmin(const toml::value& table, AdminConfig* admin) {
     if (readAddress(r, "listen", true, &listen)) {
         claimBind(listen, *r.find("listen"), "admin.listen", "the admin endpoint");
         admin->listen = listen;
+    }
+    if (r.find("allow")) {
+        readNetworks(r, "allow", &admin->allow);
+    } else {
+        admin->allow = defaultAdminAllow();
     }
     r.reportUnknownKeys();
 }

@@ -12,13 +12,7 @@ namespace sluice::config {
 namespace {
 
 bool isTrue(const toml::value& v) { return v.is_boolean() && v.as_boolean(); }
-bool nonEmpty(const toml::value& v) { return v.is_string() && !v.as_string().str.empty(); }
 bool written(const toml::value&) { return true; }
-bool nonZeroDuration(const toml::value& v) {
-    std::string ignored;
-    const auto duration = v.is_string() ? parseDuration(v.as_string().str, &ignored) : std::nullopt;
-    return duration && duration->count() > 0;
-}
 bool offersH2(const toml::value& v) {
     return v.is_array() &&
            std::any_of(v.as_array().begin(), v.as_array().end(), [](const toml::value& p) {
@@ -36,8 +30,6 @@ struct GatedFeature {
 // FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
-    {"global.stop_grace", nonZeroDuration, "a stop grace period"},
-    {"admin.listen", nonEmpty, "the admin endpoint"},
     {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
     {"listener.http2", isTrue, "HTTP/2"},
     {"listener.h2c", isTrue, "HTTP/2 without TLS (h2c)"},

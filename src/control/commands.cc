@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/log.h"
+#include "config/units.h"
 #include "control/reports.h"
 #include "control/state_file.h"
 
@@ -27,6 +28,8 @@ constexpr const char* kHelp =
     "  clear server POOL/NAME\n"
     "  add server POOL/NAME ADDRESS [weight N] [backup]\n"
     "  del server POOL/NAME\n"
+    "  wait server POOL/NAME idle [TIMEOUT]\n"
+    "  upgrade\n"
     "append --json for JSON output\n";
 
 constexpr const char* kAddUsage = "usage: add server POOL/NAME ADDRESS [weight N] [backup]";
@@ -99,10 +102,156 @@ Applied Commands::start(const config::Config& file) {
     return applied;
 }
 
+namespace {
+
+bool changesSomething(const std::vector<std::string>& args) {
+    const std::string& cmd = args[0];
+    return cmd == "reload" || cmd == "set" || cmd == "clear" || cmd == "add" || cmd == "del" ||
+           cmd == "upgrade";
+}
+
+std::string joined(const std::vector<std::string>& args) {
+    std::string line;
+    for (const auto& arg : args) line += (line.empty() ? "" : " ") + arg;
+    return line;
+}
+
+}  // namespace
+
+void Commands::audit(const std::vector<std::string>& args, const std::string& reply) const {
+    std::string outcome = reply.substr(0, reply.find('\n'));
+    if (reply.starts_with("{")) {  // JSON: the error text, or ok
+        const Json parsed = Json::parse(reply, nullptr, false);
+        outcome = parsed.is_object() && parsed.contains("error")
+                      ? "error: " + parsed["error"].get<std::string>()
+                      : "ok";
+    }
+    LOG_INFO("control: \"%s\" from uid %lld (pid %lld): %s", joined(args).c_str(),
+             static_cast<long long>(caller_.uid), static_cast<long long>(caller_.pid),
+             outcome.c_str());
+}
+
 std::string Commands::execute(const std::vector<std::string>& args, bool json) {
+    save_error_.clear();
     std::string reply = run(args, json);
+    if (!save_error_.empty() && !reply.starts_with("error: ") && !reply.starts_with("{")) {
+        // Done in the running process, but not persisted: not an `ok` (control.md).
+        std::string done = reply.substr(0, reply.find('\n'));
+        if (done.starts_with("ok: ")) done = done.substr(4);
+        reply = "error: " + done +
+                " (in the running process), but the state file could not be "
+                "written: " +
+                save_error_ + "; the change is lost at the next restart\n";
+    }
     if (json && reply.starts_with("error: ")) reply = jsonError(reply);
+    if (changesSomething(args)) audit(args, reply);
+    caller_ = {};
     return reply;
+}
+
+bool Commands::executeLater(const std::vector<std::string>& args, bool json, Reply reply) {
+    if (args.size() >= 2 && args[0] == "wait" && args[1] == "server") {
+        return waitIdle(args, json, std::move(reply));
+    }
+    if (args.size() != 1 || args[0] != "upgrade") return false;
+    const Caller caller = caller_;
+    process_.upgrade(
+        [this, args, caller, reply = std::move(reply), json](const UpgradeOutcome& outcome) {
+            const std::string text = upgradeReply(outcome, json);
+            caller_ = caller;
+            audit(args, text);
+            caller_ = {};
+            reply(text);
+        });
+    return true;
+}
+
+bool Commands::waitIdle(const std::vector<std::string>& args, bool json, Reply reply) {
+    finished_waits_.clear();
+    const auto answer = [json, &reply](const std::string& text) {
+        reply(json && text.starts_with("error: ") ? jsonError(text) : text);
+        return true;
+    };
+    std::string pool, name;
+    if (args.size() < 4 || args.size() > 5 || args[3] != "idle") {
+        return answer("error: usage: wait server POOL/NAME idle [TIMEOUT]");
+    }
+    if (!splitPoolServer(args[2], &pool, &name)) {
+        return answer("error: expected POOL/NAME, got \"" + args[2] + "\"");
+    }
+    uint64_t timeout_ms = kDefaultWaitMs;
+    if (args.size() == 5) {
+        std::string error;
+        const auto parsed = config::parseDuration(args[4], &error);
+        if (!parsed) return answer("error: TIMEOUT \"" + args[4] + "\": " + error);
+        timeout_ms = static_cast<uint64_t>(parsed->count());
+    }
+    if (process_.loop() == nullptr) return answer("error: wait is not supported here");
+    const auto snapshot = process_.snapshot();
+    const int pool_index = snapshot->poolIndex(pool);
+    if (pool_index < 0) return answer("error: no pool named \"" + pool + "\"");
+    std::shared_ptr<upstream::ServerState> state;
+    for (const auto& s : snapshot->pools[static_cast<size_t>(pool_index)]->servers) {
+        if (s.config.name == name) state = s.state;
+    }
+    if (!state) return answer("error: no server " + pool + "/" + name);
+
+    const std::string label = pool + "/" + name;
+    const uint64_t id = next_wait_++;
+    const uint64_t deadline = process_.nowMs() + timeout_ms;
+    const auto check = [this, id, state, label, deadline, timeout_ms, json, reply]() {
+        finished_waits_.clear();
+        const uint32_t active = state->active.load(std::memory_order_relaxed);
+        std::string text;
+        if (active == 0) {
+            text = json ? toJsonText(Json{{"ok", true}, {"server", label}, {"idle", true}}) + "\n"
+                        : "ok: server " + label + " is idle\n";
+        } else if (process_.nowMs() >= deadline) {
+            text = "error: timeout: server " + label + " still has " + std::to_string(active) +
+                   " active after " + std::to_string(timeout_ms) + "ms\n";
+            if (json) text = jsonError(text);
+        } else {
+            return false;
+        }
+        if (auto it = waits_.find(id); it != waits_.end()) {
+            it->second.timer->stop();
+            finished_waits_.push_back(std::move(it->second.timer));
+            waits_.erase(it);
+        }
+        reply(text);
+        return true;
+    };
+    if (check()) return true;
+    auto timer = std::make_unique<loop::Timer>(process_.loop(), [check] { check(); });
+    timer->start(kIdlePollMs, kIdlePollMs);
+    waits_[id] = Wait{std::move(timer), reply, json};
+    return true;
+}
+
+void Commands::cancelWaits(const std::string& why) {
+    auto waits = std::move(waits_);
+    waits_.clear();
+    for (auto& [id, wait] : waits) {
+        const std::string text = "error: " + why + "\n";
+        wait.reply(wait.json ? jsonError(text) : text);
+    }
+    finished_waits_.clear();
+}
+
+std::string Commands::upgradeReply(const UpgradeOutcome& outcome, bool json) {
+    if (!outcome.ok) {
+        const std::string text = "error: upgrade failed: " + outcome.error + "\n";
+        return json ? jsonError(text) : text;
+    }
+    if (json) {
+        return toJsonText(Json{{"ok", true},
+                               {"old_pid", outcome.old_pid},
+                               {"new_pid", outcome.new_pid},
+                               {"version", outcome.version}}) +
+               "\n";
+    }
+    return "ok: upgraded, pid " + std::to_string(outcome.old_pid) + " -> " +
+           std::to_string(outcome.new_pid) + " (version " + outcome.version + ")\n";
 }
 
 std::string Commands::run(const std::vector<std::string>& args, bool json) {
@@ -137,7 +286,8 @@ ReloadOutcome Commands::reload() {
     if (!outcome.ok) return outcome;  // overrides_ untouched
     const bool changed = next.servers != overrides_.servers;
     overrides_ = std::move(next);
-    if (changed) save();
+    if (changed && !save()) outcome.problems.push_back("state_file: " + save_error_);
+    save_error_.clear();  // reported as a problem of the reload
     return outcome;
 }
 
@@ -147,6 +297,13 @@ std::string Commands::reloadReply(bool json) {
         std::string text = "error: configuration not reloaded (" +
                            std::to_string(outcome.errors.size()) + " errors)\n";
         for (const auto& e : outcome.errors) text += e + "\n";
+        return text;
+    }
+    if (!outcome.problems.empty()) {
+        std::string text = "error: configuration reloaded (generation " +
+                           std::to_string(outcome.generation) + "), but " +
+                           std::to_string(outcome.problems.size()) + " part(s) failed\n";
+        for (const auto& p : outcome.problems) text += p + "\n";
         return text;
     }
     const auto& d = outcome.diff;
@@ -298,10 +455,13 @@ void Commands::commitInPlace() {
     save();
 }
 
-void Commands::save() {
+bool Commands::save() {
     std::string error;
     const std::string& path = process_.fileConfig().global.state_file;
-    if (!writeStateFile(path, overrides_, &error)) LOG_ERROR("state_file: %s", error.c_str());
+    if (writeStateFile(path, overrides_, &error)) return true;
+    LOG_ERROR("state_file: %s", error.c_str());
+    save_error_ = error;
+    return false;
 }
 
 }  // namespace sluice::control

@@ -9,22 +9,28 @@
 // - `add` and `del` publish a new generation (apply() over the file); `set` and `clear` change
 //   admin state and weight in place (applyToServers), without a new generation.
 // - Every change is written to the state file (global.state_file of the running configuration);
-//   a write that fails is logged, and the reply still says ok.
+//   a write that fails is logged and makes the reply an error (the change holds in the running
+//   process until the next restart).
 // - Replies are text, or JSON with --json for the commands that show something; an error is
 //   "error: WHAT\n" plus one line per further error (reload), or with --json
 //   {"error":"WHAT","errors":[...]} ("errors" only when there are more).
 
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "control/control_server.h"
 #include "control/process.h"
 #include "control/runtime_state.h"
+#include "loop/timer.h"
 
 namespace sluice::control {
 
 class Commands final : public CommandHandler {
   public:
+    static constexpr uint64_t kIdlePollMs = 50;
+    static constexpr uint64_t kDefaultWaitMs = 30000;
     explicit Commands(Process& process);
     Commands(const Commands&) = delete;
     Commands& operator=(const Commands&) = delete;
@@ -34,13 +40,28 @@ class Commands final : public CommandHandler {
     // is logged and the process starts without runtime changes.
     Applied start(const config::Config& file);
 
+    // Every command that changes something is logged once at info with its outcome (the
+    // reply's first line) and the caller's uid; a change that holds in the running process but
+    // could not be written to the state file is an error reply.
+    void setCaller(const Caller& caller) override { caller_ = caller; }
     // CommandHandler: one command line, already split into tokens.
     std::string execute(const std::vector<std::string>& args, bool json) override;
+    // `upgrade` answers once the new process serves or has failed; `wait server POOL/NAME idle
+    // [TIMEOUT]` once the server has no request or connection in flight (checked every
+    // kIdlePollMs), or with "error: timeout ..." after TIMEOUT (default 30s).
+    bool executeLater(const std::vector<std::string>& args, bool json, Reply reply) override;
 
     // Re-reads the configuration file and re-applies the overrides to it (`reload`, SIGHUP).
     ReloadOutcome reload();
 
     const RuntimeState& overrides() const { return overrides_; }
+    // Answers every pending `wait server` with an error (sluice stops) and frees its timer;
+    // call before the loop ends.
+    void cancelWaits(const std::string& why);
+
+    // The `upgrade` reply for `outcome`: "ok: upgraded, pid OLD -> NEW (version V)" or
+    // "error: upgrade failed: WHY" (as JSON with `json`).
+    static std::string upgradeReply(const UpgradeOutcome& outcome, bool json);
 
   private:
     std::string run(const std::vector<std::string>& args, bool json);
@@ -57,10 +78,27 @@ class Commands final : public CommandHandler {
     bool republish(const RuntimeState& next, std::string* error);
     // Stores the overrides in the running servers and the state file.
     void commitInPlace();
-    void save();
+    // False (and *save_error_ set) when the state file could not be written.
+    bool save();
+    // The audit line for `args` with reply `reply`.
+    void audit(const std::vector<std::string>& args, const std::string& reply) const;
+
+    bool waitIdle(const std::vector<std::string>& args, bool json, Reply reply);
 
     Process& process_;
     RuntimeState overrides_;
+    Caller caller_;
+    std::string save_error_;  // of the command being run
+    // Pending `wait server` commands by serial; finished ones are freed at the next wait's
+    // start or tick (never inside their own timer callback).
+    struct Wait {
+        std::unique_ptr<loop::Timer> timer;
+        Reply reply;
+        bool json = false;
+    };
+    std::map<uint64_t, Wait> waits_;
+    std::vector<std::unique_ptr<loop::Timer>> finished_waits_;
+    uint64_t next_wait_ = 0;
 };
 
 }  // namespace sluice::control

@@ -220,6 +220,19 @@ class ControlServer::Client {
         run();
     }
 
+    Caller peer() {
+        Caller caller;
+        uv_os_fd_t fd = -1;
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0 &&
+            ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+            caller.uid = static_cast<int64_t>(cred.uid);
+            caller.pid = static_cast<int64_t>(cred.pid);
+        }
+        return caller;
+    }
+
     static std::string tooLong() {
         return "error: command longer than " + std::to_string(kMaxCommandBytes) + " bytes";
     }
@@ -240,6 +253,12 @@ class ControlServer::Client {
         state_ = State::kExecuting;
         std::string reply;
         try {  // an exception must not unwind through libuv's C frames
+            std::weak_ptr<Client*> token = alive_;
+            const auto later = [token](const std::string& text) {
+                if (auto self = token.lock()) (*self)->respond(text);
+            };
+            server_->handler_.setCaller(peer());
+            if (server_->handler_.executeLater(args, json, later)) return;
             reply = server_->handler_.execute(args, json);
         } catch (const std::exception& e) {
             LOG_ERROR("control command '%s' failed: %s", line_.c_str(), e.what());
@@ -262,6 +281,8 @@ class ControlServer::Client {
     bool peer_done_ = false;  // the client's EOF has been read
     size_t discarded_ = 0;    // bytes read and dropped while lingering
     char read_buf_[kReadChunk];
+    // Expires with this object: a reply arriving later (executeLater) for a client gone is dropped.
+    std::shared_ptr<Client*> alive_ = std::make_shared<Client*>(this);
 };
 
 ControlServer::ControlServer(uv_loop_t* loop, CommandHandler& handler, uint64_t idle_timeout_ms,
@@ -353,12 +374,53 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
     return true;
 }
 
-void ControlServer::close() {
+void ControlServer::close() { closeListener(/*unlink=*/true); }
+
+void ControlServer::release() { closeListener(/*unlink=*/false); }
+
+int ControlServer::listenerFd() const {
+    uv_os_fd_t fd = -1;
+    if (listener_ == nullptr ||
+        uv_fileno(reinterpret_cast<const uv_handle_t*>(listener_), &fd) != 0)
+        return -1;
+    return fd;
+}
+
+bool ControlServer::adopt(int fd, const std::string& path, std::string* error) {
+    if (listener_ != nullptr) {
+        *error = "control socket: already listening on " + path_;
+        ::close(fd);
+        return false;
+    }
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) st = {};
+    auto* pipe = new uv_pipe_t;
+    uv_pipe_init(loop_, pipe, 0);
+    pipe->data = this;
+    int rc = uv_pipe_open(pipe, fd);
+    if (rc == 0)
+        rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe), kListenBacklog,
+                       &ControlServer::onConnection);
+    if (rc != 0) {
+        if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), nullptr) != 0) ::close(fd);
+        uv_close(reinterpret_cast<uv_handle_t*>(pipe),
+                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
+        *error = "control socket " + path + ": inherited socket: " + uv_strerror(rc);
+        return false;
+    }
+    listener_ = pipe;
+    path_ = path;
+    socket_dev_ = st.st_dev;
+    socket_ino_ = st.st_ino;
+    return true;
+}
+
+void ControlServer::closeListener(bool unlink) {
     deferred_accept_.stop();  // the connection waiting for it goes with the listener
     if (listener_ != nullptr) {
         // Unlink before closing the descriptor, so a socket created by a newer process under the
         // same name in between is never the one removed.
-        unlinkSocketFile();
+        if (unlink) unlinkSocketFile();
         listener_->data = nullptr;
         uv_close(reinterpret_cast<uv_handle_t*>(listener_),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
@@ -368,7 +430,8 @@ void ControlServer::close() {
     clients.swap(clients_);
     for (Client* client : clients) {
         client->detach();
-        if (!client->executing()) client->close();  // an executing one closes after its reply
+        // One executing its command or writing its reply closes after the reply is out.
+        if (client->idle() || client->lingering()) client->close();
     }
 }
 

@@ -31,6 +31,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -45,9 +47,17 @@ inline constexpr uint64_t kDefaultIdleTimeoutMs = 5000;
 inline constexpr uint64_t kDefaultLingerMs = 1000;
 inline constexpr size_t kMaxControlClients = 64;
 
+// Who sent a command: the peer's credentials (SO_PEERCRED); -1 when unknown.
+struct Caller {
+    int64_t uid = -1;
+    int64_t pid = -1;
+};
+
 class CommandHandler {
   public:
     virtual ~CommandHandler() = default;
+    // Called right before execute()/executeLater() with the peer of that command.
+    virtual void setCaller(const Caller& /*caller*/) {}
     // `args` are the whitespace-separated tokens without a trailing "--json" (never empty);
     // returns the full reply text (the server appends "\n" if missing). A reply beginning with
     // "error: " (with --json: an object with an "error" member) is an error. Runs on the loop
@@ -56,6 +66,15 @@ class CommandHandler {
     // the ControlServer. An exception escaping it is logged and answered with
     // "error: internal error: WHAT".
     virtual std::string execute(const std::vector<std::string>& args, bool json) = 0;
+
+    // A command that answers later (`upgrade`, `wait server`): return true and call `reply`
+    // exactly once, on the loop thread, with the reply text (calling it after the client went
+    // away is harmless). False (the default): the command runs through execute().
+    using Reply = std::function<void(const std::string&)>;
+    virtual bool executeLater(const std::vector<std::string>& /*args*/, bool /*json*/,
+                              Reply /*reply*/) {
+        return false;
+    }
 };
 
 class ControlServer {
@@ -84,6 +103,14 @@ class ControlServer {
     // and closes all client connections, except that a command being executed still gets its
     // reply. Idempotent; listen() may be called again afterwards.
     void close();
+    // Like close(), but the socket file stays: a process it was handed to serves it now.
+    void release();
+    // Serves the listening socket `fd` (inherited from the process that created the socket file
+    // `path`) instead of creating one; the socket file is unlinked by close() only if it still
+    // is the one at `path` now. Takes ownership of `fd`. False with *error on failure.
+    bool adopt(int fd, const std::string& path, std::string* error);
+    // The listening socket's descriptor (-1 when not listening): what an upgrade hands over.
+    int listenerFd() const;
 
     bool listening() const { return listener_ != nullptr; }
     const std::string& path() const { return path_; }
@@ -100,6 +127,7 @@ class ControlServer {
     Client* evictionCandidate() const;
     void forget(Client* client) { clients_.erase(client); }
     void unlinkSocketFile();
+    void closeListener(bool unlink);
 
     uv_loop_t* loop_;
     CommandHandler& handler_;

@@ -3,6 +3,8 @@
 // health checks) and the two ways they change it (publish a configuration, reload the file).
 // Implemented by server::Supervisor on the main thread; tests use a fake. Main thread only.
 
+#include <uv.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,7 +27,7 @@ struct ProcessStatus {
     unsigned workers = 0;
     int64_t open_connections = 0;
     uint64_t accepted = 0;
-    uint64_t requests = 0;  // served, all workers
+    uint64_t requests = 0;       // served, all workers
     uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
 };
 
@@ -33,6 +35,8 @@ struct ProcessStatus {
 struct CheckReport {
     std::string last_result;          // "" until the first check finished
     int64_t last_change_unix_ms = 0;  // wall clock of the last up/down change; 0 = never
+    uint64_t checks = 0;              // finished checks (kept across reloads), failed included
+    uint64_t checks_failed = 0;
 };
 
 // What a reload did (the `reload` reply, the SIGHUP log lines).
@@ -42,6 +46,18 @@ struct ReloadOutcome {
     uint64_t generation = 0;
     config::ConfigDiff diff;         // running configuration before -> after
     std::vector<std::string> notes;  // e.g. runtime-added servers now defined by the file
+    // Parts that failed after the new generation went live (a log file that cannot be opened,
+    // the state file that cannot be written): the reply is then an error all the same.
+    std::vector<std::string> problems;
+};
+
+// What a binary upgrade did (the `upgrade` reply, the SIGUSR2 log line).
+struct UpgradeOutcome {
+    bool ok = false;
+    std::string error;  // when !ok
+    int64_t old_pid = 0;
+    int64_t new_pid = 0;
+    std::string version;  // of the new process
 };
 
 class Process {
@@ -71,6 +87,18 @@ class Process {
     // then derive's). On any error, lists every error and changes nothing.
     using Derive = std::function<Applied(const config::Config& file)>;
     virtual ReloadOutcome reload(const Derive& derive) = 0;
+
+    // Starts a zero-downtime binary upgrade (control.md); `done` runs later on the main thread,
+    // exactly once, when the new process serves (and this one began to drain) or has failed
+    // (this one serves on). The default: not supported.
+    // The main thread's loop, for commands that wait (`wait server`); null: they are refused.
+    virtual uv_loop_t* loop() { return nullptr; }
+
+    virtual void upgrade(std::function<void(const UpgradeOutcome&)> done) {
+        UpgradeOutcome outcome;
+        outcome.error = "upgrade is not supported by this process";
+        done(outcome);
+    }
 };
 
 }  // namespace sluice::control

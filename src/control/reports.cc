@@ -1,12 +1,14 @@
 #include "control/reports.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <vector>
 
 #include "base/json.h"
 #include "base/version.h"
 #include "control/text_table.h"
+#include "metrics/generation_stats.h"
 
 namespace sluice::control {
 namespace {
@@ -146,22 +148,104 @@ std::string showServersReply(const Process& process, const RuntimeState& overrid
            "(* = set at runtime; ~ = discovered in DNS; QUEUED is per pool: see show pools)\n";
 }
 
+namespace {
+
+const metrics::ListenerTotals kNoListenerTotals{};
+const metrics::PoolTotals kNoPoolTotals{};
+const metrics::ServerTotals kNoServerTotals{};
+
+Json codeJson(const metrics::CodeCounts& counts) {
+    Json out = Json::object();
+    for (size_t c = 0; c < metrics::kCodeClasses; ++c) {
+        out[std::string(metrics::kCodeClassNames[c])] = counts[c];
+    }
+    return out;
+}
+
+uint64_t codeSum(const metrics::CodeCounts& counts) {
+    uint64_t n = 0;
+    for (uint64_t c : counts) n += c;
+    return n;
+}
+
+// p50, p90, p99 in ms (null / "-" while nothing was observed).
+Json latencyJson(const metrics::HistogramTotals& h) {
+    if (h.count() == 0) return nullptr;
+    return {{"p50", h.quantile(0.5) * 1000},
+            {"p90", h.quantile(0.9) * 1000},
+            {"p99", h.quantile(0.99) * 1000}};
+}
+
+std::string msText(const metrics::HistogramTotals& h, double q) {
+    if (h.count() == 0) return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", h.quantile(q) * 1000);
+    return buf;
+}
+
+std::vector<std::string> codeCells(const metrics::CodeCounts& counts) {
+    std::vector<std::string> cells;
+    for (uint64_t c : counts) cells.push_back(std::to_string(c));
+    return cells;
+}
+
+}  // namespace
+
 std::string showStatsReply(const Process& process, bool json) {
     const ProcessStatus status = process.status();
     const auto snapshot = process.snapshot();
+    const metrics::GenerationStats* stats = snapshot->stats.get();
     Json listeners = Json::array();
+    Json pools = Json::array();
     Json servers = Json::array();
     Rows rows;
-    for (const auto& l : snapshot->config->listeners) {
-        listeners.push_back({{"name", l.name}, {"bind", l.bind.text}, {"mode", nameOf(l.mode)}});
+    // Second table: status classes and latency percentiles, the same rows as the JSON's.
+    Rows classes;
+    const auto classRow = [&](std::string scope, std::string name, const metrics::CodeCounts& c,
+                              std::vector<std::string> tail) {
+        std::vector<std::string> row{std::move(scope), std::move(name)};
+        for (auto& cell : codeCells(c)) row.push_back(std::move(cell));
+        for (auto& cell : tail) row.push_back(std::move(cell));
+        classes.push_back(std::move(row));
+    };
+    const auto& listener_configs = snapshot->config->listeners;
+    for (size_t i = 0; i < listener_configs.size(); ++i) {
+        const auto& l = listener_configs[i];
+        const metrics::ListenerTotals t = stats && i < stats->listeners.size()
+                                              ? stats->listeners[i]->totals()
+                                              : kNoListenerTotals;
+        const bool http = l.mode == config::ListenerMode::kHttp;
+        Json row = {{"name", l.name},
+                    {"bind", l.bind.text},
+                    {"mode", nameOf(l.mode)},
+                    {"connections_total", t.connections_total},
+                    {"active_connections", t.active_connections}};
+        if (http) row["requests"] = codeJson(t.requests);
+        row["bytes_received"] = t.bytes_received;
+        row["bytes_sent"] = t.bytes_sent;
+        row["rate_limited"] = t.rate_limited;
+        listeners.push_back(std::move(row));
+        rows.push_back(
+            {"listener", l.name, http ? std::to_string(codeSum(t.requests)) : "-", "-", "-", "-",
+             "connections " + std::to_string(t.connections_total) + ", active " +
+                 std::to_string(t.active_connections) + ", bytes in " +
+                 std::to_string(t.bytes_received) + ", out " + std::to_string(t.bytes_sent)});
+        if (http) classRow("listener", l.name, t.requests, {"-", "-", "-"});
     }
     rows.push_back({"process", "-", std::to_string(status.requests), "-", "-", "-",
                     "accepted " + std::to_string(status.accepted) + ", client_aborts " +
                         std::to_string(status.client_aborts)});
-    for (const auto& pool : snapshot->pools) {
+    for (size_t p = 0; p < snapshot->pools.size(); ++p) {
+        const auto& pool = snapshot->pools[p];
+        const bool counted = stats && p < stats->pools.size();
+        const metrics::PoolTotals pt = counted ? stats->pools[p]->totals() : kNoPoolTotals;
         uint64_t requests = 0, failures = 0, count = 0, sum = 0, max = 0;
-        for (const auto& s : pool->servers) {
+        for (size_t k = 0; k < pool->servers.size(); ++k) {
+            const auto& s = pool->servers[k];
             const auto& st = *s.state;
+            const metrics::ServerTotals t = counted && k < stats->servers[p].size()
+                                                ? stats->servers[p][k]->totals()
+                                                : kNoServerTotals;
             const uint64_t c = st.latency_count.load(), total = st.latency_sum_ms.load(),
                            m = st.latency_max_ms.load();
             requests += st.requests.load();
@@ -175,16 +259,23 @@ std::string showStatsReply(const Process& process, bool json) {
                                {"failures", st.failures.load()},
                                {"ejections", st.ejections.load()},
                                {"first_byte_ms_avg", c ? static_cast<double>(total) / c : 0.0},
-                               {"first_byte_ms_max", m}});
+                               {"first_byte_ms_max", m},
+                               {"requests_by_code", codeJson(t.requests)}});
             rows.push_back({"server", pool->name() + "/" + s.config.name,
                             std::to_string(st.requests.load()), std::to_string(st.failures.load()),
                             c ? std::to_string(total / c) : "-", c ? std::to_string(m) : "-",
                             "ejections " + std::to_string(st.ejections.load())});
+            classRow("server", pool->name() + "/" + s.config.name, t.requests, {"-", "-", "-"});
         }
         rows.push_back({"pool", pool->name(), std::to_string(requests), std::to_string(failures),
                         count ? std::to_string(sum / count) : "-",
                         count ? std::to_string(max) : "-",
                         "queued " + std::to_string(pool->queued.load())});
+        pools.push_back({{"name", pool->name()},
+                         {"requests", codeJson(pt.requests)},
+                         {"latency_ms", latencyJson(pt.duration)}});
+        classRow("pool", pool->name(), pt.requests,
+                 {msText(pt.duration, 0.5), msText(pt.duration, 0.9), msText(pt.duration, 0.99)});
     }
     if (json) {
         return jsonReply({{"process",
@@ -193,10 +284,16 @@ std::string showStatsReply(const Process& process, bool json) {
                             {"open_connections", status.open_connections},
                             {"requests", status.requests}}},
                           {"listeners", std::move(listeners)},
+                          {"pools", std::move(pools)},
                           {"servers", std::move(servers)}});
     }
     return renderTable(
-        {"SCOPE", "NAME", "REQUESTS", "FAILURES", "FIRST BYTE AVG MS", "MAX MS", "OTHER"}, rows);
+               {"SCOPE", "NAME", "REQUESTS", "FAILURES", "FIRST BYTE AVG MS", "MAX MS", "OTHER"},
+               rows) +
+           "\n" +
+           renderTable(
+               {"SCOPE", "NAME", "1XX", "2XX", "3XX", "4XX", "5XX", "P50 MS", "P90 MS", "P99 MS"},
+               classes);
 }
 
 }  // namespace sluice::control

@@ -118,8 +118,12 @@ void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bo
             }
             // New to the checker. Present at start, or already serving in the previous
             // generation (its pool had no check): begins up. Added later: begins down.
-            const bool up = initial || (known_.count(server.state) > 0 &&
-                                        server.state->healthy.load(std::memory_order_relaxed));
+            const auto seeded = initial ? initial_health_.find(key) : initial_health_.end();
+            const bool up =
+                seeded != initial_health_.end()
+                    ? seeded->second
+                    : initial || (known_.count(server.state) > 0 &&
+                                  server.state->healthy.load(std::memory_order_relaxed));
             server.state->healthy.store(up, std::memory_order_relaxed);
             auto target = std::make_unique<Target>(
                 Target{next_id_++, server.state, server.config.address, spec, interval,

@@ -78,6 +78,11 @@ class HealthChecker {
     HealthChecker& operator=(const HealthChecker&) = delete;
 
     void update(std::shared_ptr<const routing::Snapshot> snapshot, bool initial);
+    // Before the initial update(): the health a checked server (pool, name) begins with instead
+    // of up (a binary upgrade carries the old process's verdicts over).
+    void seedInitial(std::map<std::pair<std::string, std::string>, bool> health) {
+        initial_health_ = std::move(health);
+    }
     void stop();
 
     // nullopt when the server is unknown or its pool has no active check.
@@ -132,6 +137,7 @@ class HealthChecker {
     std::set<std::shared_ptr<upstream::ServerState>> known_;
     TargetId next_id_ = 1;
     bool stopped_ = false;
+    std::map<std::pair<std::string, std::string>, bool> initial_health_;
 };
 
 }  // namespace sluice::health

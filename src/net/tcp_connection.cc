@@ -182,6 +182,7 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     if (nread == 0 || self->closing_) return;
     ConnectionHandler* handler = self->handler_;
     if (nread > 0) {
+        self->bytes_read_ += static_cast<uint64_t>(nread);
         std::string_view bytes(t_read_buffer, static_cast<size_t>(nread));
         if (self->proxy_parser_) {
             t_read_buffer_busy = true;
@@ -297,6 +298,7 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
 }
 
 bool TcpConnection::rawWrite(std::string_view* parts, size_t count) {
+    for (size_t i = 0; i < count; ++i) bytes_written_ += parts[i].size();
     if (!write_in_flight_ && pending_.empty() && connected_) {
         uv_buf_t bufs[4];
         unsigned n = 0;

@@ -107,6 +107,9 @@ class TcpConnection {
         return *reinterpret_cast<const sockaddr*>(&local_addr_);
     }
     uint64_t id() const { return id_; }
+    // Bytes over the socket so far (TLS: ciphertext), read and accepted for writing.
+    uint64_t bytesRead() const { return bytes_read_; }
+    uint64_t bytesWritten() const { return bytes_written_; }
 
   private:
     explicit TcpConnection(uv_loop_t* loop);
@@ -153,6 +156,8 @@ class TcpConnection {
     const char* proxy_error_ = "";
     int proxy_version_ = 0;
     uint64_t id_;
+    uint64_t bytes_read_ = 0;
+    uint64_t bytes_written_ = 0;
     bool reading_ = false;     // the handler wants bytes
     bool uv_reading_ = false;  // uv_read_start is active
     bool tls_idle_active_ = false;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 
 namespace sluice::proxy {
 
@@ -40,7 +41,10 @@ uint32_t checkRateLimits(ProxyContext& ctx, const WorkerSnapshot& snap, size_t l
         const auto decision = rate.table->check(key, rate.limit, ctx.now());
         if (!decision.allowed) retry_after = std::max(retry_after, decision.retry_after_s);
     }
-    if (retry_after) ctx.counters().rate_limited.fetch_add(1, std::memory_order_relaxed);
+    if (retry_after) {
+        ctx.counters().rate_limited.fetch_add(1, std::memory_order_relaxed);
+        metrics::requestRateLimited(snap.snapshot->stats.get(), listener);
+    }
     return retry_after;
 }
 

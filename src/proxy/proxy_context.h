@@ -74,6 +74,7 @@ class ProxyContext {
     // now, deleted once the loop is back in control, so it may keep running until it returns.
     void retire(Session& session);
     bool draining() const { return draining_; }
+    void markDraining() { draining_ = true; }  // keep-alive ends; sessions drain at drainAll()
     void drainAll();
     void abortAll();
 

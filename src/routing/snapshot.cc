@@ -33,7 +33,8 @@ int Snapshot::poolIndex(const std::string& name) const {
 
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
                                               uint64_t generation, ServerStateRegistry& registry,
-                                              const tls::Contexts& tls) {
+                                              const tls::Contexts& tls,
+                                              metrics::StatsRegistries* stats) {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->generation = generation;
     snapshot->listener_tls = tls.listeners;
@@ -50,6 +51,7 @@ std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Conf
         snapshot->pools.push_back(std::move(pool));
     }
     registry.retainOnly(*config);
+    if (stats) snapshot->stats = metrics::bindGeneration(*config, *stats);
     snapshot->config = std::move(config);
     return snapshot;
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "metrics/generation_stats.h"
 #include "tls/contexts.h"
 #include "upstream/pool.h"
 
@@ -35,6 +36,8 @@ struct Snapshot {
     std::vector<std::shared_ptr<const upstream::Pool>> pools;  // same order as config->pools
     // TLS termination per listener (same order as config->listeners); null = plain.
     std::vector<std::shared_ptr<const tls::ServerContext>> listener_tls;
+    // Counters of this generation's listeners, pools and servers (null: not counting).
+    std::shared_ptr<const metrics::GenerationStats> stats;
 
     // Index into `pools`, or -1.
     int poolIndex(const std::string& name) const;
@@ -43,6 +46,7 @@ struct Snapshot {
 // `tls` holds the contexts built for `config` (tls::buildContexts); none: plain everywhere.
 std::shared_ptr<const Snapshot> buildSnapshot(std::shared_ptr<const config::Config> config,
                                               uint64_t generation, ServerStateRegistry& registry,
-                                              const tls::Contexts& tls = {});
+                                              const tls::Contexts& tls = {},
+                                              metrics::StatsRegistries* stats = nullptr);
 
 }  // namespace sluice::routing

@@ -13,14 +13,21 @@
 #include "base/log.h"
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
+#include "server/systemd_notify.h"
 
 namespace sluice::server {
 
-Supervisor::Supervisor(config::Config config)
-    : config_(std::make_shared<const config::Config>(std::move(config))) {}
+Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inherited)
+    : config_(std::make_shared<const config::Config>(std::move(config))),
+      launch_(std::move(launch)),
+      inherited_(std::move(inherited)) {}
 
 Supervisor::~Supervisor() {
+    upgrade_.reset();
+    pool_watch_.reset();
+    commands_.cancelWaits("sluice is stopping");  // its timers close on this loop
     control_.reset();
+    admin_.reset();
     discovery_.reset();
     health_.reset();  // close its handles before the final loop turn below
     for (auto* sig : signals_) {
@@ -28,6 +35,8 @@ Supervisor::~Supervisor() {
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     shutdown_timer_.reset();
+    grace_timer_.reset();
+    status_timer_.reset();
     uv_run(loop_.raw(), UV_RUN_NOWAIT);
 }
 
@@ -66,6 +75,17 @@ int Supervisor::run() {
     std::signal(SIGPIPE, SIG_IGN);
     worker_count_ = config_->global.workers;
     if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
+    if (inherited_.active() && !inherited_.listeners.empty()) {
+        // Every inherited socket keeps a worker accepting on it (a closed one would drop the
+        // connections in its queue): as many workers as the old process had.
+        const auto inherited_workers =
+            static_cast<unsigned>(inherited_.listeners.begin()->second.size());
+        if (inherited_workers != worker_count_) {
+            LOG_WARN("global.workers changed: takes effect at the next restart (%u workers)",
+                     inherited_workers);
+            worker_count_ = inherited_workers;
+        }
+    }
     config_path_ = config_->path;
     file_config_ = config_;
     {
@@ -82,7 +102,8 @@ int Supervisor::run() {
         }
         tls_ = std::move(std::get<tls::Contexts>(built));
     }
-    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_);
+    stats_ = std::make_unique<metrics::StatsRegistries>(worker_count_);
+    snapshot_ = routing::buildSnapshot(config_, generation_, registry_, tls_, stats_.get());
     control::applyToServers(*snapshot_, commands_.overrides());
     const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
@@ -92,13 +113,24 @@ int Supervisor::run() {
         return 1;
     }
     for (const auto& bind : binds) open_binds_.insert(net::bindKey(bind));
+    // Inherited sockets of listeners the new configuration no longer has.
+    for (auto& [key, fds] : inherited_.listeners) {
+        for (int fd : fds) ::close(fd);
+    }
+    inherited_.listeners.clear();
+    if (!startAdmin(&error)) {
+        LOG_ERROR("%s", error.c_str());
+        return 1;
+    }
     if (!dropPrivileges()) return 1;
 
     control_ = std::make_unique<control::ControlServer>(loop_.raw(), commands_);
     const std::string& socket_path = config_->global.control_socket;
     const std::string socket_dir = socket_path.substr(0, socket_path.rfind('/') + 1);
     struct stat dir_stat {};
-    if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
+    if (inherited_.control_fd >= 0) {
+        // Adopted from the old process once this one serves (takeOver()).
+    } else if (!socket_dir.empty() && ::stat(socket_dir.c_str(), &dir_stat) != 0) {
         // No such directory (e.g. /run/sluice outside systemd): serve anyway; SIGHUP still
         // reloads. Anything else wrong with the socket (another sluice on it) is fatal.
         LOG_WARN("control socket %s disabled: directory %s does not exist", socket_path.c_str(),
@@ -114,7 +146,9 @@ int Supervisor::run() {
     }
     // Active checks on this (main) loop; servers present at start begin up.
     health_ = std::make_unique<health::HealthChecker>(loop_.raw());
+    health_->seedInitial(std::move(inherited_.health));  // from the process this one upgrades
     health_->update(snapshot_, true);
+    pool_watch_ = std::make_unique<PoolWatch>(loop_.raw(), [this] { return snapshot_; });
     // DNS discovery on this loop too; its servers join by publishing a new generation.
     discovery_ =
         std::make_unique<discovery::Discovery>(loop_.raw(), [this] { onDiscoveryChange(); });
@@ -122,7 +156,8 @@ int Supervisor::run() {
     discovery_->adopt(snapshot_);
     running_workers_ = worker_count_;
     for (auto& worker : workers_) {
-        worker->start([this] { loop_.post([this] { onWorkerExited(); }); });
+        worker->start([this] { loop_.post([this] { onWorkerExited(); }); },
+                      [this] { loop_.post([this] { onWorkerServing(); }); });
     }
     LOG_INFO("sluice started: %zu listeners, %zu pools, %zu servers, %u workers, pid %d",
              config_->listeners.size(), config_->pools.size(), config_->serverCount(),
@@ -142,7 +177,7 @@ int Supervisor::run() {
 }
 
 void Supervisor::installSignals() {
-    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) {
         auto* sig = new uv_signal_t;
         uv_signal_init(loop_.raw(), sig);
         sig->data = this;
@@ -167,8 +202,9 @@ void Supervisor::onSignal(int signum) {
         case SIGHUP: {
             const control::ReloadOutcome outcome = commands_.reload();
             if (outcome.ok) {
-                LOG_INFO("SIGHUP: configuration reloaded, generation %llu",
-                         static_cast<unsigned long long>(outcome.generation));
+                LOG_INFO("SIGHUP: configuration reloaded, generation %llu%s",
+                         static_cast<unsigned long long>(outcome.generation),
+                         outcome.problems.empty() ? "" : ", but some parts failed (see above)");
             } else {
                 for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
                 LOG_ERROR(
@@ -180,13 +216,34 @@ void Supervisor::onSignal(int signum) {
         }
         case SIGUSR1: {
             std::string error;
-            if (!log::reopen(&error)) LOG_ERROR("reopening error log: %s", error.c_str());
-            if (!proxy::accessLog().reopen(&error)) {
-                LOG_ERROR("reopening access log: %s", error.c_str());
+            bool ok = true;
+            if (!log::reopen(&error)) {
+                LOG_ERROR("SIGUSR1: reopening error log: %s", error.c_str());
+                ok = false;
             }
-            LOG_INFO("SIGUSR1: log files reopened");
+            if (!proxy::accessLog().reopen(&error)) {
+                LOG_ERROR("SIGUSR1: reopening access log: %s", error.c_str());
+                ok = false;
+            }
+            if (ok) {
+                LOG_INFO("SIGUSR1: log files reopened");
+            } else {
+                LOG_ERROR(
+                    "SIGUSR1: log files not all reopened (see above); the old ones stay open");
+            }
             break;
         }
+        case SIGUSR2:
+            upgrade([](const control::UpgradeOutcome& outcome) {
+                if (outcome.ok) {
+                    LOG_INFO("SIGUSR2: upgraded, pid %lld -> %lld (version %s)",
+                             static_cast<long long>(outcome.old_pid),
+                             static_cast<long long>(outcome.new_pid), outcome.version.c_str());
+                } else {
+                    LOG_ERROR("SIGUSR2: upgrade failed: %s; still serving", outcome.error.c_str());
+                }
+            });
+            break;
         default:
             break;
     }
@@ -206,18 +263,47 @@ void Supervisor::onDiscoveryChange() {
     }
 }
 
-void Supervisor::beginShutdown(const char* why) {
+void Supervisor::beginShutdown(const char* why, bool handover) {
     if (shutting_down_) {
         LOG_WARN("%s again: closing remaining connections now", why);
+        if (grace_timer_ && grace_timer_->active()) {
+            grace_timer_.reset();
+            beginDrain(why);
+        }
         for (auto& worker : workers_) worker->abort();
         return;
     }
     shutting_down_ = true;
+    handing_over_ = true;
+    if (!handover) systemd::notify("STOPPING=1\nSTATUS=stopping: " + std::string(why));
+    if (upgrade_ && !handover) upgrade_->cancel("sluice is shutting down");
+    status_timer_.reset();
+    const auto grace = static_cast<uint64_t>(config_->global.stop_grace.count());
+    // The new process answers the admin endpoint now (SO_REUSEPORT shares its port): the old
+    // one leaves it, or a share of the checks would see its /healthz 503 during an upgrade.
+    if (handover) admin_.reset();
+    if (handover || grace == 0) {
+        beginDrain(why);
+        return;
+    }
+    // stop_grace: accept and serve as usual while /healthz says 503, so that a balancer in
+    // front moves traffic away before the listeners close.
+    LOG_INFO("%s: graceful stop; serving on for stop_grace %llums, then draining", why,
+             static_cast<unsigned long long>(grace));
+    grace_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this, reason = std::string(why)] {
+        beginDrain(reason + " (after stop_grace)");
+    });
+    grace_timer_->start(grace);
+}
+
+void Supervisor::beginDrain(const std::string& why) {
+    commands_.cancelWaits("sluice is stopping");
+    pool_watch_.reset();              // its timer must not keep the main loop alive
     if (control_) control_->close();  // the main loop must be able to run dry
     discovery_.reset();               // its timers and query sockets too
     if (health_) health_->stop();     // no new checks; handles close on the next loop turn
     const auto timeout = static_cast<uint64_t>(config_->global.shutdown_timeout.count());
-    LOG_INFO("%s: graceful stop, draining for up to %llums", why,
+    LOG_INFO("%s: graceful stop, draining for up to %llums", why.c_str(),
              static_cast<unsigned long long>(timeout));
     for (auto& worker : workers_) worker->stop();
     shutdown_timer_ = std::make_unique<loop::Timer>(loop_.raw(), [this] {
@@ -228,15 +314,43 @@ void Supervisor::beginShutdown(const char* why) {
     shutdown_timer_->start(timeout);
 }
 
+void Supervisor::onWorkerServing() {
+    if (++serving_workers_ != worker_count_ || shutting_down_) return;
+    // Every listener is bound (before the workers started) and every worker accepts on all of
+    // its sockets: only now is the service ready.
+    LOG_INFO("sluice ready: %u workers serving", worker_count_);
+    if (inherited_.active()) {
+        takeOver();  // the old process tells systemd (MAINPID=, READY=1)
+    } else {
+        systemd::notify("READY=1\nSTATUS=" + statusLine());
+    }
+    if (systemd::enabled()) {
+        status_timer_ = std::make_unique<loop::Timer>(
+            loop_.raw(), [this] { systemd::notify("STATUS=" + statusLine()); });
+        status_timer_->start(5000, 5000);
+    }
+}
+
+std::string Supervisor::statusLine() const {
+    return "generation " + std::to_string(generation_) + ", " +
+           std::to_string(counters_.open_connections.load()) + " connections, " +
+           std::to_string(counters_.requests.load()) + " requests";
+}
+
 void Supervisor::onWorkerExited() {
     if (--running_workers_ > 0) return;
     // Every worker is done: let the main loop run dry.
     shutdown_timer_.reset();
+    status_timer_.reset();
+    admin_.reset();
     for (auto* sig : signals_) {
         uv_close(reinterpret_cast<uv_handle_t*>(sig),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
     }
     signals_.clear();
+    // Closing the last uv_signal_t restores the default action: a stop signal arriving in the
+    // instant before exit would kill the process instead of finding nothing left to stop.
+    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
 }
 
 control::ProcessStatus Supervisor::status() const {
@@ -259,7 +373,8 @@ std::optional<control::CheckReport> Supervisor::lastCheck(const std::string& poo
                                                           const std::string& server) const {
     const auto health = health_ ? health_->health(pool, server) : std::nullopt;
     if (!health) return std::nullopt;
-    return control::CheckReport{health->last_result, health->last_change_unix_ms};
+    return control::CheckReport{health->last_result, health->last_change_unix_ms, health->checks,
+                                health->checks_failed};
 }
 
 }  // namespace sluice::server

@@ -10,6 +10,7 @@
 #include "net/acceptor.h"
 #include "proxy/http/access_log.h"
 #include "server/supervisor.h"
+#include "server/systemd_notify.h"
 #include "tls/contexts.h"
 
 namespace sluice::server {
@@ -19,8 +20,15 @@ bool Supervisor::openSockets(const std::vector<config::Address>& binds,
                              std::string* error) {
     per_worker.assign(worker_count_, {});
     for (const auto& bind : binds) {
+        const std::string key = net::bindKey(bind);
+        // Handed over by the process this one upgrades: used as they are, never bound again.
+        std::vector<int> inherited;
+        if (auto it = inherited_.listeners.find(key); it != inherited_.listeners.end()) {
+            inherited = std::move(it->second);
+            inherited_.listeners.erase(it);
+        }
         for (unsigned w = 0; w < worker_count_; ++w) {
-            int fd = net::openListenSocket(bind, error);
+            int fd = w < inherited.size() ? inherited[w] : net::openListenSocket(bind, error);
             if (fd < 0) {
                 for (auto& sockets : per_worker) {
                     for (const auto& socket : sockets) ::close(socket.fd);
@@ -28,8 +36,11 @@ bool Supervisor::openSockets(const std::vector<config::Address>& binds,
                 per_worker.assign(worker_count_, {});
                 return false;
             }
-            per_worker[w].push_back({net::bindKey(bind), fd});
+            per_worker[w].push_back({key, fd});
         }
+    }
+    for (const auto& sockets : per_worker) {
+        for (const auto& socket : sockets) listener_fds_[socket.key].push_back(socket.fd);
     }
     return true;
 }
@@ -69,7 +80,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     }
 
     if (tls) tls_ = *tls;
-    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_);
+    auto snapshot = routing::buildSnapshot(next, ++generation_, registry_, tls_, stats_.get());
     snapshot_ = snapshot;
     // Runtime admin states and weights hold from the first request on.
     control::applyToServers(*snapshot, overrides);
@@ -80,6 +91,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
     for (unsigned w = 0; w < worker_count_; ++w) {
         workers_[w]->adopt(snapshot, std::move(added[w]), removed);
     }
+    for (const auto& key : removed) listener_fds_.erase(key);
     open_binds_ = std::move(wanted);
     config_ = std::move(running);
     return true;
@@ -90,20 +102,32 @@ bool Supervisor::publish(std::shared_ptr<const config::Config> running,
     return publishGeneration(std::move(running), overrides, error, nullptr);
 }
 
-void applyLogConfig(const config::LogConfig& config) {
+std::vector<std::string> applyLogConfig(const config::LogConfig& config) {
     // Log files reopen on every reload (and on SIGUSR1), so logrotate's move is picked up.
     log::setLevel(config.level);
+    std::vector<std::string> problems;
     std::string error;
-    if (!log::setTarget(config.error_log, &error)) LOG_ERROR("error_log: %s", error.c_str());
-    if (!proxy::accessLog().open(config, &error)) LOG_ERROR("access_log: %s", error.c_str());
+    if (!log::setTarget(config.error_log, &error)) problems.push_back("error_log: " + error);
+    if (!proxy::accessLog().open(config, &error)) problems.push_back("access_log: " + error);
+    for (const auto& problem : problems) LOG_ERROR("%s", problem.c_str());
+    return problems;
 }
 
-control::ReloadOutcome Supervisor::reload(const Derive& derive) {
-    control::ReloadOutcome outcome;
+control::ReloadOutcome Supervisor::reloadAnnounced(const Derive& derive) {
     if (shutting_down_) {
+        control::ReloadOutcome outcome;
         outcome.errors.push_back("sluice is shutting down");
         return outcome;
     }
+    // The service manager sees the reload from start to end, failed or not.
+    systemd::notify(systemd::reloadingState());
+    control::ReloadOutcome outcome = reloadFile(derive);
+    systemd::notify("READY=1\nSTATUS=" + statusLine());
+    return outcome;
+}
+
+control::ReloadOutcome Supervisor::reloadFile(const Derive& derive) {
+    control::ReloadOutcome outcome;
     auto loaded = config::loadConfig(config_path_);
     if (auto* errors = std::get_if<config::ConfigErrors>(&loaded)) {
         outcome.errors = std::move(errors->messages);
@@ -129,7 +153,7 @@ control::ReloadOutcome Supervisor::reload(const Derive& derive) {
         return outcome;
     }
     file_config_ = std::move(file);
-    applyLogConfig(config_->log);
+    outcome.problems = applyLogConfig(config_->log);
     outcome.ok = true;
     outcome.generation = generation_;
     return outcome;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 #include "net/tcp_connection.h"
 #include "proxy/http/http_session.h"
 #include "proxy/tcp/tcp_session.h"
@@ -49,8 +50,9 @@ Worker::~Worker() {
     for (const auto& socket : pending_sockets_) ::close(socket.fd);
 }
 
-void Worker::start(std::function<void()> on_exit) {
+void Worker::start(std::function<void()> on_exit, std::function<void()> on_serving) {
     on_exit_ = std::move(on_exit);
+    on_serving_ = std::move(on_serving);
     thread_ = std::thread([this] { run(); });
 }
 
@@ -59,10 +61,13 @@ void Worker::join() {
 }
 
 void Worker::run() {
+    metrics::setWriterSlot(index_);  // this thread counts into slot `index_` of every scope
     for (const auto& socket : pending_sockets_) openPort(socket);
     pending_sockets_.clear();
+    if (on_serving_) on_serving_();
     loop_->run();
     // Loop ran dry: every session and listener is gone.
+    drain_timer_.reset();
     ctx_.reset();
     loop_->closeQueue();
     loop_->run();  // close callbacks
@@ -77,7 +82,7 @@ void Worker::adopt(std::shared_ptr<const routing::Snapshot> snapshot,
                    std::vector<ListenerSocket> added, std::vector<std::string> removed) {
     loop_->post([this, snapshot = std::move(snapshot), added = std::move(added),
                  removed = std::move(removed)]() mutable {
-        if (ctx_->draining()) {
+        if (stopping_ || ctx_->draining()) {
             for (const auto& socket : added) ::close(socket.fd);
             return;
         }
@@ -96,14 +101,22 @@ void Worker::adopt(std::shared_ptr<const routing::Snapshot> snapshot,
 
 void Worker::stop() {
     loop_->post([this] {
+        if (stopping_) return;
+        stopping_ = true;
         ports_.clear();  // closes this worker's listening sockets
-        ctx_->drainAll();
+        // Responses from now on carry Connection: close, so busy keep-alive clients leave on
+        // their own before the idle ones are closed.
+        ctx_->markDraining();
+        drain_timer_ = std::make_unique<loop::Timer>(loop_->raw(), [this] { ctx_->drainAll(); });
+        drain_timer_->start(kAcceptedSettleMs);
     });
 }
 
 void Worker::abort() {
     loop_->post([this] {
+        stopping_ = true;
         ports_.clear();
+        drain_timer_.reset();
         ctx_->abortAll();
     });
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loop/event_loop.h"
+#include "loop/timer.h"
 #include "net/acceptor.h"
 #include "proxy/proxy_context.h"
 
@@ -30,15 +31,21 @@ class Worker {
     Worker(const Worker&) = delete;
     Worker& operator=(const Worker&) = delete;
 
-    // Starts the thread; `on_exit` runs on the worker thread when its loop has finished.
-    void start(std::function<void()> on_exit);
+    // Starts the thread; `on_serving` runs on the worker thread once every socket it was given
+    // accepts, `on_exit` when its loop has finished.
+    void start(std::function<void()> on_exit, std::function<void()> on_serving = {});
     // New configuration generation: sessions started from now on use `snapshot` (keep-alive
     // clients at their next request); `added` sockets start accepting, `removed` ones close.
     // Idle upstream connections to servers no longer in the snapshot are closed.
     void adopt(std::shared_ptr<const routing::Snapshot> snapshot, std::vector<ListenerSocket> added,
                std::vector<std::string> removed);
-    // Graceful stop: close listeners, let sessions finish (keep-alive ends).
+    // Graceful stop: close listeners at once, let sessions finish; keep-alive ends at once
+    // (responses carry Connection: close). Idle sessions are closed kAcceptedSettleMs later: a
+    // connection accepted just before whose request has not been read yet would otherwise look
+    // idle and be closed (reset) unanswered, and a keep-alive client in mid-cycle leaves on its
+    // own after its next response instead of racing our close with its next request.
     void stop();
+    static constexpr uint64_t kAcceptedSettleMs = 500;
     // Close every remaining session now (shutdown_timeout expired).
     void abort();
     void join();
@@ -59,6 +66,9 @@ class Worker {
     std::map<std::string, std::unique_ptr<ListenerPort>> ports_;  // by bind key
     std::thread thread_;
     std::function<void()> on_exit_;
+    std::function<void()> on_serving_;
+    std::unique_ptr<loop::Timer> drain_timer_;  // stop(): drains the sessions when it fires
+    bool stopping_ = false;
     uint64_t generation_seed_;
 };
 

@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include <cstring>
+#include <ctime>
 #include <string_view>
 #include <utility>
 
@@ -52,6 +53,15 @@ std::string asnText(const ASN1_STRING* text) {
 }
 
 // SAN DNS names, else the subject CN; lower-cased, without names holding a NUL.
+// The certificate's notAfter as Unix seconds (0 when it cannot be read).
+int64_t notAfterUnix(X509* cert) {
+    if (cert == nullptr) return 0;
+    const ASN1_TIME* not_after = X509_get0_notAfter(cert);
+    tm t{};
+    if (not_after == nullptr || ASN1_TIME_to_tm(not_after, &t) != 1) return 0;
+    return static_cast<int64_t>(timegm(&t));
+}
+
 std::vector<std::string> certificateNames(X509* cert) {
     std::vector<std::string> names;
     if (cert == nullptr) return names;
@@ -144,6 +154,7 @@ struct ServerContext::Entry {
 
     SSL_CTX* ctx;
     std::vector<std::string> names;  // lower-cased; "*.suffix" for wildcards
+    int64_t not_after_unix = 0;
 };
 
 ServerContext::ServerContext() = default;
@@ -217,6 +228,7 @@ std::variant<std::shared_ptr<const ServerContext>, std::vector<std::string>> Ser
             continue;
         }
         entry->names = certificateNames(SSL_CTX_get0_certificate(ctx));
+        entry->not_after_unix = notAfterUnix(SSL_CTX_get0_certificate(ctx));
         self->entries_.push_back(std::move(entry));
     }
     ERR_clear_error();
@@ -226,6 +238,12 @@ std::variant<std::shared_ptr<const ServerContext>, std::vector<std::string>> Ser
 
 SSL_CTX* ServerContext::defaultContext() const {
     return entries_.empty() ? nullptr : entries_.front()->ctx;
+}
+
+size_t ServerContext::certificateCount() const { return entries_.size(); }
+
+int64_t ServerContext::notAfterOf(size_t certificate) const {
+    return certificate < entries_.size() ? entries_[certificate]->not_after_unix : 0;
 }
 
 size_t ServerContext::certificateFor(const std::string& server_name) const {

@@ -8,6 +8,7 @@
 // Immutable after create(); shared by every worker (OpenSSL contexts are thread safe).
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ class ServerContext {
     size_t certificateFor(const std::string& server_name) const;
     // The names each certificate answers for (SAN DNS names, else CN), lower-cased.
     const std::vector<std::string>& namesOf(size_t certificate) const;
+    // How many certificates; certificate i's notAfter in Unix seconds (0 = unreadable).
+    size_t certificateCount() const;
+    int64_t notAfterOf(size_t certificate) const;
 
   private:
     struct Entry;

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """Renders the status page in headless Chromium and checks the DOM its script builds.
 
-Until sluice serves /status itself (issue 14), a stand-in HTTP server on 127.0.0.1 (port chosen
-at run time) serves src/admin/status_page.html at /status and a made-up /status.json whose
-counters grow on every fetch, as sluice's would. Two scenes:
+A stand-in HTTP server on 127.0.0.1 (port chosen at run time) serves src/admin/status_page.html
+at /status and a made-up /status.json whose counters grow on every fetch, as sluice's would.
+Two scenes:
 
   live  every fetch answers: each server's row has its pool, name and state (up, down, drain,
         maint, ejected, backup mark), pools their availability and latency, listeners their
@@ -11,8 +11,9 @@ counters grow on every fetch, as sluice's would. Two scenes:
   lost  the server stops answering after two fetches (connection closed without a reply, as
         when sluice is gone): the page must say so and keep the last rows, marked stale.
 
-Screenshots of both land in the output directory (default build/release/browser). When the
-admin endpoint exists, point --url at a real sluice instead of the stand-in.
+Screenshots of both land in the output directory (default build/release/browser). The real
+sluice's /status is checked by tests/integration/test_admin_live.py, which reuses chromium() and
+Dom from here.
 
 Usage: tests/browser/status_page_check.py [--html FILE] [--out DIR] [--chromium PATH]
 Exit status 0 when every check passed, 1 otherwise (each failure printed).

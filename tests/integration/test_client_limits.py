@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (EchoServer, RecordingUpstream, SluiceTestCase, free_port, pool_toml,  # noqa: E402
-                     read_response, sluice_config)
+                     http_request, read_response, sluice_config)
 
 
 def refused(sock, timeout=10.0):
@@ -109,10 +109,11 @@ class RateLimitTest(SluiceTestCase):
     def config(self, limits):
         listener = ('name = "edge"\nbind = "127.0.0.1:%d"\npool = "app"\n%s'
                     % (self.port, "".join("[[listener.rate_limit]]\n%s\n" % l for l in limits)))
-        return sluice_config(self.workdir, [listener], [pool_toml("app", [self.upstream.port])])
+        return (sluice_config(self.workdir, [listener], [pool_toml("app", [self.upstream.port])])
+                + '[admin]\nlisten = "127.0.0.1:%d"\n' % self.admin_port)
 
     def start(self, limits):
-        self.port = free_port()
+        self.port, self.admin_port = free_port(), free_port()
         self.upstream = RecordingUpstream()
         self.add_cleanup(self.upstream.close)
         self.sluice = self.start_sluice(self.config(limits), self.port)
@@ -138,6 +139,10 @@ class RateLimitTest(SluiceTestCase):
         self.assertTrue(1 <= int(headers["retry-after"]) <= 30, headers)
         self.assertEqual(self.forwarded(), 3)
         self.assertEqual(self.get(source="127.0.0.3")[0], 200)  # another client has its own
+        self.assertEqual(self.get()[0], 429)
+        status, _, body = http_request(self.admin_port, path="/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn('sluice_rate_limited_requests_total{listener="edge"} 2\n', body.decode())
         self.sluice.stop()
         self.assertRegex(self.sluice.output(), r"127\.0\.0\.2 .*429.*rate_limited")
 

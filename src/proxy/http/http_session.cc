@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 #include "proxy/edge/trusted_networks.h"
 #include "proxy/http/access_log.h"
@@ -37,6 +38,7 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 
 void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                         bool redirect) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     auto* session = new HttpSession(ctx, client, listener, redirect);
     // Behind a PROXY header the client's address is known once the header is in.
     if (!session->listener_->accept_proxy_protocol &&
@@ -264,6 +266,13 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
         return http::Action::kPause;
     }
 
+    // Before routing: a refused request counts for the listener, never for a pool.
+    if (const uint32_t retry_after =
+            checkRateLimits(ctx_, *snap_, listener_index_, *client_, head)) {
+        respondError(429, "rate_limited", retry_after);
+        return http::Action::kPause;
+    }
+
     const int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
     if (pool < 0) {
         respondError(404, "no_route");
@@ -279,11 +288,6 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
         } else {
             makeRequestId(exchange_->request_id);
         }
-    }
-    if (const uint32_t retry_after =
-            checkRateLimits(ctx_, *snap_, listener_index_, *client_, head)) {
-        respondError(429, "rate_limited", retry_after);
-        return http::Action::kPause;
     }
     http::ForwardInfo info;
     info.client_ip = client_->peerAddress();
@@ -460,7 +464,16 @@ void HttpSession::closeAfterFlush() {
 }
 
 void HttpSession::logAccess(const char* termination) {
-    if (!accessLog().enabled() || !exchange_) return;
+    if (!exchange_) return;
+    const upstream::Server* answered_by = connector_.server();
+    metrics::recordExchange(
+        snap_->snapshot->stats.get(),
+        {listener_index_,
+         exchange_->selector ? std::string_view(exchange_->selector->pool().name())
+                             : std::string_view(),
+         answered_by ? connector_.serverIndex() : -1, exchange_->status,
+         ctx_.now() - exchange_->request_start_ms});
+    if (!accessLog().enabled()) return;
     const http::RequestHead& head = request_parser_.head();
     AccessRecord record;
     record.client = client_ ? std::string_view(client_->peerAddress()) : std::string_view("-");
@@ -506,6 +519,9 @@ void HttpSession::finish() {
         upstream_.reset();  // closes it
     }
     connector_.cancel();
+    metrics::connectionClosed(snap_->snapshot->stats.get(), listener_index_,
+                              client_ ? client_->bytesRead() : 0,
+                              client_ ? client_->bytesWritten() : 0);
     if (client_) client_->destroy();
     client_ = nullptr;
     lease_.release();    // the address's slot frees with the connection

@@ -1,11 +1,13 @@
 #include "proxy/tcp/tcp_session.h"
 
 #include "base/log.h"
+#include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 
 namespace sluice::proxy {
 
 void TcpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener) {
+    metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
     auto* session = new TcpSession(ctx, client, listener);
     if (!session->selector_) return session->finish();
     if (!session->listener_.accept_proxy_protocol &&
@@ -153,6 +155,10 @@ void TcpSession::finish() {
     finished_ = true;
     connector_.cancel();
     if (upstream_) upstream_->destroy();
+    metrics::connectionClosed(
+        snap_->snapshot->stats.get(),
+        static_cast<size_t>(&listener_ - snap_->snapshot->config->listeners.data()),
+        client_->bytesRead(), client_->bytesWritten());
     client_->destroy();
     lease_.release();  // the address's slot frees with the connection
     ctx_.retire(*this);

@@ -68,16 +68,16 @@ Errors ungatedErrors(const std::string& listener_extra, const std::string& pool_
 
 // --- [global] stop_grace --------------------------------------------------------------------
 
-TEST(SchemaKeys, StopGraceIsReadAndGatedUnlessZero) {
+TEST(SchemaKeys, StopGraceIsRead) {
     EXPECT_EQ(readUngated("[global]\n" + kSchemaListener + kSchemaPool).config.global.stop_grace,
               Duration{0});
     const Ungated read =
         readUngated("[global]\nstop_grace = \"5s\"\n" + kSchemaListener + kSchemaPool);
     EXPECT_EQ(read.errors, Errors{});
     EXPECT_EQ(read.config.global.stop_grace, Duration{5000});
+    // Built (issue 17): no longer gated.
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"5s\"\n" + kSchemaListener + kSchemaPool),
-              Errors{"t.toml:2:14: global.stop_grace = \"5s\": a stop grace period is not "
-                     "available in this build yet"});
+              Errors{});
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"0s\"\n" + kSchemaListener + kSchemaPool),
               Errors{});
     EXPECT_EQ(errorsOf("[global]\nstop_grace = \"0ms\"\n" + kSchemaListener + kSchemaPool),
@@ -494,8 +494,8 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
 
 TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
-    for (const char* name : {"a stop grace period", "binding a non-local address (freebind)",
-                             "HTTP/2", "HTTP/2 without TLS (h2c)"}) {
+    for (const char* name : {"binding a non-local address (freebind)", "HTTP/2",
+                             "HTTP/2 without TLS (h2c)"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }

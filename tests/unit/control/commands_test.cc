@@ -235,25 +235,44 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
     st.recordLatency(10);
     st.recordLatency(20);
     const std::string text = run("show stats");
-    EXPECT_NE(text.find("process  -         20        -         -                  -       "
+    EXPECT_NE(text.find("process   -         20        -         -                  -       "
                         "accepted 10, client_aborts 0"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("server   app/app1  4         1         15                 20      "
+    EXPECT_NE(text.find("server    app/app1  4         1         15                 20      "
                         "ejections 0"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("pool     app       4         1         15                 20      "
+    EXPECT_NE(text.find("pool      app       4         1         15                 20      "
                         "queued 0"),
               std::string::npos)
         << text;
     const Json json = runJson("show stats");
-    EXPECT_EQ(json["process"], Json({{"accepted", 10},
-                                     {"client_aborts", 0},
-                                     {"open_connections", 3},
-                                     {"requests", 20}}));
+    EXPECT_EQ(
+        json["process"],
+        Json({{"accepted", 10}, {"client_aborts", 0}, {"open_connections", 3}, {"requests", 20}}));
+    // Without counting scopes (this fake's snapshot has none) the rows are there, at zero.
     EXPECT_EQ(json["listeners"][0],
-              Json({{"name", "web"}, {"bind", "127.0.0.1:8080"}, {"mode", "http"}}));
+              Json({{"name", "web"},
+                    {"bind", "127.0.0.1:8080"},
+                    {"mode", "http"},
+                    {"connections_total", 0},
+                    {"active_connections", 0},
+                    {"requests", {{"1xx", 0}, {"2xx", 0}, {"3xx", 0}, {"4xx", 0}, {"5xx", 0}}},
+                    {"bytes_received", 0},
+                    {"bytes_sent", 0},
+                    {"rate_limited", 0}}));
+    EXPECT_EQ(json["pools"][0]["name"], "app");
+    EXPECT_TRUE(json["pools"][0]["latency_ms"].is_null());
+    EXPECT_EQ(json["servers"][0]["requests_by_code"]["2xx"], 0);
+    EXPECT_NE(text.find("SCOPE     NAME      1XX  2XX  3XX  4XX  5XX  P50 MS  P90 MS  P99 MS\n"
+                        "listener  web       0    0    0    0    0    -       -       -\n"),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find("listener  web       0         -         -                  -       "
+                        "connections 0, active 0, bytes in 0, out 0"),
+              std::string::npos)
+        << text;
     EXPECT_EQ(json["servers"][0]["first_byte_ms_avg"], 15.0);
     EXPECT_EQ(json["servers"][0]["first_byte_ms_max"], 20);
     EXPECT_EQ(json["servers"].size(), 3u);
