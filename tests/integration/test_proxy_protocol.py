@@ -5,6 +5,7 @@ nothing forwarded. Interop: HAProxy (`send-proxy`, `send-proxy-v2`) in front of 
 bound to 127.0.0.2 and up."""
 
 import os
+import re
 import socket
 import ssl
 import struct
@@ -101,6 +102,26 @@ class ProxyProtocolTest(SluiceTestCase):
         self.assertTrue(closed_without_answer(late, timeout=15))
         self.assertEqual(self.upstream.connections, 0)
         self.assertEqual(bytes(self.upstream.received), b"")
+
+    def test_ip_hash_balances_on_the_headers_source(self):
+        ups = [RecordingUpstream() for _ in range(2)]
+        for u in ups:
+            self.add_cleanup(u.close)
+        self.port = free_port()
+        listener = ('name = "edge"\nbind = "127.0.0.1:%d"\npool = "app"\n'
+                    'accept_proxy_protocol = true\n' % self.port)
+        pool = pool_toml("app", [u.port for u in ups], 'algorithm = "ip_hash"')
+        self.start_sluice(sluice_config(self.workdir, [listener], [pool]), self.port)
+        # The socket address is always 127.0.0.1: only the header's source can spread them.
+        for i in range(16):
+            for _ in range(2):
+                src = "203.0.113.%d" % (i + 1)
+                s = self.send(b"PROXY TCP4 %s 127.0.0.1 1000 80\r\n" % src.encode() + get())
+                self.assertEqual(read_response(s)[0], 200)
+        seen = [set(re.findall(rb"X-Forwarded-For: ([0-9.]+)", bytes(u.received))) for u in ups]
+        self.assertTrue(seen[0] and seen[1], seen)        # both servers got some sources
+        self.assertFalse(seen[0] & seen[1], seen)         # and each source stayed on one server
+        self.assertEqual(len(seen[0] | seen[1]), 16)
 
     def test_tls_after_the_header(self):
         pki = Pki(self.workdir)
