@@ -11,6 +11,7 @@
 #   /var/lib/sluice                     state_file directory (owner set by the maintainer scripts)
 #   /usr/share/man/man{5,8}/...         sluice(8), sluicectl(8), sluice.toml(5)
 #   /usr/share/doc/sluice/              copyright, changelog.gz, changelog.Debian.gz, example config
+#   /usr/share/doc/sluice/examples/keepalived/  a keepalived pair (README.md, two nodes, sluice)
 
 set(SLUICE_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(SLUICE_PKG_BUILD_DIR ${CMAKE_BINARY_DIR}/packaging)
@@ -88,6 +89,7 @@ install(FILES ${SLUICE_PKG_DIR}/doc/copyright
               ${SLUICE_PKG_BUILD_DIR}/changelog.Debian.gz
         DESTINATION share/doc/sluice)
 install(FILES ${PROJECT_SOURCE_DIR}/conf/sluice.toml DESTINATION share/doc/sluice/examples)
+install(DIRECTORY ${SLUICE_PKG_DIR}/examples/keepalived DESTINATION share/doc/sluice/examples)
 
 # ---- common package metadata ------------------------------------------------------------------
 set(CPACK_PACKAGE_NAME sluice)

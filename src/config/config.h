@@ -108,12 +108,17 @@ struct GlobalConfig {
     std::string control_socket = "/run/sluice/control.sock";
     unsigned control_socket_mode = 0660;
     std::string state_file = "/var/lib/sluice/state.json";
+    std::string state_file_at;  // "LINE:COL" of state_file in the file; "" = not written
 };
 
 struct LogConfig {
     LogLevel level = LogLevel::kInfo;
     std::string error_log = "stderr";   // "stderr" or a path
     std::string access_log = "stderr";  // "off" | "stderr" | "stdout" | a path
+    // "LINE:COL" of error_log / access_log in the file ("" = not written): for the checks that
+    // `sluice -t` makes after loading (the files can be opened), reported at the key.
+    std::string error_log_at;
+    std::string access_log_at;
     AccessLogFormat access_log_format = AccessLogFormat::kCombined;
 };
 

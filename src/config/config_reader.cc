@@ -78,15 +78,15 @@ void ConfigReader::readGlobal(const toml::value& table, GlobalConfig* global) {
             r.error(*mode, "control_socket_mode", why);
         }
     }
-    readNonEmptyString(r, "state_file", &global->state_file);
+    readNonEmptyString(r, "state_file", &global->state_file, &global->state_file_at);
     r.reportUnknownKeys();
 }
 
 void ConfigReader::readLog(const toml::value& table, LogConfig* log) {
     TableReader r(table, "log", "[log]", diags_);
     r.readEnum("level", &log->level);
-    readNonEmptyString(r, "error_log", &log->error_log);
-    readNonEmptyString(r, "access_log", &log->access_log);
+    readNonEmptyString(r, "error_log", &log->error_log, &log->error_log_at);
+    readNonEmptyString(r, "access_log", &log->access_log, &log->access_log_at);
     r.readEnum("access_log_format", &log->access_log_format);
     r.reportUnknownKeys();
 }
@@ -194,6 +194,14 @@ bool ConfigReader::readNonEmptyString(TableReader& reader, const char* key, std:
         return false;
     }
     *out = value->as_string().str;
+    return true;
+}
+
+bool ConfigReader::readNonEmptyString(TableReader& reader, const char* key, std::string* out,
+                                      std::string* at) {
+    if (!readNonEmptyString(reader, key, out)) return false;
+    const Location where = diags_->locate(*reader.find(key));
+    *at = std::to_string(where.line) + ":" + std::to_string(where.column);
     return true;
 }
 

@@ -38,6 +38,9 @@ class ConfigReader {
     // Parses and resolves; an empty string is "no address" when allow_empty.
     bool readAddress(TableReader& reader, const char* key, bool allow_empty, Address* out);
     bool readNonEmptyString(TableReader& reader, const char* key, std::string* out);
+    // readNonEmptyString, and `*at` = "LINE:COL" of the value when it was read.
+    bool readNonEmptyString(TableReader& reader, const char* key, std::string* out,
+                            std::string* at);
     // Reports a second socket on the same address.
     void claimBind(const Address& address, const toml::value& at, const std::string& what,
                    const std::string& owner);

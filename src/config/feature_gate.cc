@@ -30,7 +30,6 @@ struct GatedFeature {
 // FEATURES NOT BUILT YET. When a feature lands (with its tests), delete its line here, and
 // drop "Not in this build yet" from its key in conf/sluice.toml. One line per gate.
 constexpr GatedFeature kGatedFeatures[] = {
-    {"listener.freebind", isTrue, "binding a non-local address (freebind)"},
     {"listener.http2", isTrue, "HTTP/2"},
     {"listener.h2c", isTrue, "HTTP/2 without TLS (h2c)"},
     {"listener.http2_max_concurrent_streams", written, "HTTP/2"},

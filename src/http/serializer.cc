@@ -315,8 +315,8 @@ void serializeResponseHead(const ResponseHead& head, BodyFraming framing, bool k
     out += "\r\n";
 }
 
-void serializeErrorResponse(int status, bool close, std::string_view extra_headers,
-                            std::string& out) {
+uint64_t serializeErrorResponse(int status, bool close, std::string_view extra_headers,
+                                std::string& out) {
     const std::string_view phrase = reasonPhrase(status);
     // Body: "502 Bad Gateway\n".
     const uint64_t body_len = 3 + 1 + phrase.size() + 1;
@@ -334,6 +334,7 @@ void serializeErrorResponse(int status, bool close, std::string_view extra_heade
     out += ' ';
     out += phrase;
     out += '\n';
+    return body_len;
 }
 
 std::string_view reasonPhrase(int status) {

@@ -39,9 +39,10 @@ void serializeResponseHead(const ResponseHead& head, BodyFraming framing, bool k
                            int client_minor, std::string_view extra, std::string& out);
 
 // A short plain-text error response ("502 Bad Gateway\n") with Content-Length, and
-// "Connection: close" when `close`. `extra_headers` are appended verbatim.
-void serializeErrorResponse(int status, bool close, std::string_view extra_headers,
-                            std::string& out);
+// "Connection: close" when `close`. `extra_headers` are appended verbatim. Returns the length
+// of its body (what an access log counts as bytes sent).
+uint64_t serializeErrorResponse(int status, bool close, std::string_view extra_headers,
+                                std::string& out);
 
 std::string_view reasonPhrase(int status);
 

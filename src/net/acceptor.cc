@@ -25,6 +25,15 @@ constexpr uint64_t kEmfileRetryMs = 100;
 // reports its own pauses, and nothing is shared between threads.
 thread_local AcceptPauseLog t_pause_log;
 
+int setFreebind(int fd, int family) {
+    const int one = 1;
+#ifdef IPV6_FREEBIND
+    if (family == AF_INET6) return ::setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+#endif
+    (void)family;  // IP_FREEBIND applies to IPv6 sockets as well on older kernels
+    return ::setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+}
+
 }  // namespace
 
 std::string bindKey(const config::Address& address) {
@@ -40,7 +49,7 @@ std::string bindKey(const config::Address& address) {
     return std::string(ip) + ":" + std::to_string(ntohs(in4->sin_port));
 }
 
-int openListenSocket(const config::Address& address, std::string* error) {
+int openListenSocket(const config::Address& address, std::string* error, bool freebind) {
     const auto* sa = reinterpret_cast<const sockaddr*>(&address.sockaddr);
     int fd = ::socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -51,8 +60,19 @@ int openListenSocket(const config::Address& address, std::string* error) {
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     if (sa->sa_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (freebind && setFreebind(fd, sa->sa_family) != 0) {
+        *error = "freebind " + address.text + ": " + std::strerror(errno);
+        ::close(fd);
+        return -1;
+    }
     if (::bind(fd, sa, address.sockaddr_len) != 0) {
-        *error = "bind " + address.text + ": " + std::strerror(errno);
+        const int bind_errno = errno;
+        *error = "bind " + address.text + ": " + std::strerror(bind_errno);
+        if (bind_errno == EADDRNOTAVAIL && !freebind) {
+            *error +=
+                " (not an address of this host; `freebind = true` on the listener binds it "
+                "anyway, e.g. a VRRP virtual IP held by the peer)";
+        }
         ::close(fd);
         return -1;
     }

@@ -28,8 +28,10 @@ class AcceptHandler {
 std::string bindKey(const config::Address& address);
 
 // Creates, binds and listens a non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT.
-// Returns the fd, or -1 with `error` set.
-int openListenSocket(const config::Address& address, std::string* error);
+// `freebind`: IP_FREEBIND / IPV6_FREEBIND, so an address this host does not hold (yet), such as
+// a VRRP virtual IP held by the peer, binds anyway. Without it such a bind fails with an error
+// that names `freebind`. Returns the fd, or -1 with `error` set.
+int openListenSocket(const config::Address& address, std::string* error, bool freebind = false);
 
 class Acceptor {
   public:

@@ -48,17 +48,23 @@ std::string checkAppendable(const std::string& path) {
 
 std::vector<std::string> checkWritablePaths(const config::Config& config) {
     std::vector<std::string> problems;
-    const auto add = [&](const char* key, const std::string& path, const std::string& why) {
-        if (!why.empty()) problems.push_back(config.path + ": " + key + ": " + path + ": " + why);
+    const auto add = [&](const char* key, const std::string& at, const std::string& path,
+                         const std::string& why) {
+        if (why.empty()) return;
+        problems.push_back(config.path + ":" + (at.empty() ? "1:1" : at) + ": " + key +
+                           (at.empty() ? " (default)" : "") + ": " + path + ": " + why);
     };
     const auto& log = config.log;
     if (log.error_log != "stderr")
-        add("log.error_log", log.error_log, checkAppendable(log.error_log));
+        add("log.error_log", log.error_log_at, log.error_log, checkAppendable(log.error_log));
     if (log.access_log != "off" && log.access_log != "stderr" && log.access_log != "stdout") {
-        add("log.access_log", log.access_log, checkAppendable(log.access_log));
+        add("log.access_log", log.access_log_at, log.access_log, checkAppendable(log.access_log));
     }
     const std::string& state = config.global.state_file;
-    if (!state.empty()) add("global.state_file", state, checkDirectory(directoryOf(state)));
+    if (!state.empty()) {
+        add("global.state_file", config.global.state_file_at, state,
+            checkDirectory(directoryOf(state)));
+    }
     return problems;
 }
 

@@ -3,7 +3,8 @@
 // files sluice will write can be opened by the user running the check: error_log and
 // access_log files (an existing one opened for append, else its directory writable) and the
 // state file's directory (writable, for its temp file + rename). Nothing is created. Each
-// problem is "FILE: KEY: PATH: why" (FILE: the configuration file).
+// problem is "FILE:LINE:COL: KEY: PATH: why" at the key's value, or at 1:1 with "KEY
+// (default)" for a default the file does not write.
 
 #include <string>
 #include <vector>

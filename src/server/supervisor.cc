@@ -108,7 +108,7 @@ int Supervisor::run() {
     const std::vector<config::Address> binds = bindsOf(*config_);
     std::vector<std::vector<ListenerSocket>> sockets;
     std::string error;
-    if (!openSockets(binds, sockets, &error)) {
+    if (!openSockets(*config_, binds, sockets, &error)) {
         LOG_ERROR("%s", error.c_str());
         return 1;
     }

@@ -84,7 +84,8 @@ class Supervisor final : private control::Process, private admin::Source {
     bool startAdmin(std::string* error);
 
     // Opens one socket per worker for each bind in `binds`: per_worker[worker] lists them.
-    bool openSockets(const std::vector<config::Address>& binds,
+    // `config` says which binds are freebind.
+    bool openSockets(const config::Config& config, const std::vector<config::Address>& binds,
                      std::vector<std::vector<ListenerSocket>>& per_worker, std::string* error);
     // Makes `next` the running configuration: opens sockets for new binds (failing without
     // change), builds the snapshot, stores the overrides in its servers, updates health checks,

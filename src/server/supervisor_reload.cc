@@ -15,10 +15,20 @@
 
 namespace sluice::server {
 
-bool Supervisor::openSockets(const std::vector<config::Address>& binds,
+bool Supervisor::openSockets(const config::Config& config,
+                             const std::vector<config::Address>& binds,
                              std::vector<std::vector<ListenerSocket>>& per_worker,
                              std::string* error) {
     per_worker.assign(worker_count_, {});
+    // Listener `freebind`: its bind (and its redirect_http) may be an address not on this host.
+    std::set<std::string> freebind;
+    for (const auto& listener : config.listeners) {
+        if (!listener.freebind) continue;
+        freebind.insert(net::bindKey(listener.bind));
+        if (listener.tls && listener.tls->redirect_http) {
+            freebind.insert(net::bindKey(*listener.tls->redirect_http));
+        }
+    }
     for (const auto& bind : binds) {
         const std::string key = net::bindKey(bind);
         // Handed over by the process this one upgrades: used as they are, never bound again.
@@ -28,7 +38,8 @@ bool Supervisor::openSockets(const std::vector<config::Address>& binds,
             inherited_.listeners.erase(it);
         }
         for (unsigned w = 0; w < worker_count_; ++w) {
-            int fd = w < inherited.size() ? inherited[w] : net::openListenSocket(bind, error);
+            int fd = w < inherited.size() ? inherited[w]
+                                          : net::openListenSocket(bind, error, freebind.count(key));
             if (fd < 0) {
                 for (auto& sockets : per_worker) {
                     for (const auto& socket : sockets) ::close(socket.fd);
@@ -73,7 +84,7 @@ bool Supervisor::publishGeneration(std::shared_ptr<const config::Config> next,
         if (wanted.insert(key).second && !open_binds_.count(key)) added_binds.push_back(bind);
     }
     std::vector<std::vector<ListenerSocket>> added;
-    if (!openSockets(added_binds, added, error)) return false;
+    if (!openSockets(*next, added_binds, added, error)) return false;
     std::vector<std::string> removed;
     for (const auto& key : open_binds_) {
         if (!wanted.count(key)) removed.push_back(key);

@@ -196,4 +196,21 @@ void AccessLog::write(const AccessRecord& r, std::string& out) const {
     (void)ignored;
 }
 
+const char* rejectionTermination(int status) {
+    switch (status) {
+        case 413:
+            return "body_too_large";
+        case 414:
+            return "uri_too_long";
+        case 431:
+            return "header_too_large";
+        case 501:
+            return "not_implemented";
+        case 505:
+            return "version_not_supported";
+        default:
+            return "bad_request";
+    }
+}
+
 }  // namespace sluice::proxy

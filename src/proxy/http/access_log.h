@@ -27,7 +27,13 @@ struct AccessRecord {
     int64_t first_byte_ms = -1;  // request start to first response byte
     int64_t total_ms = 0;
     std::string_view request_id;
-    std::string_view termination;  // "ok", "client_timeout", "upstream_error", ...
+    // How the exchange ended: a short fixed token, never free text (README "Access log" lists
+    // them): ok, redirect, client_abort, client_header_timeout, client_body_timeout,
+    // client_timeout, bad_request, body_too_large, uri_too_long, header_too_large,
+    // not_implemented, version_not_supported, no_route, no_server, queue_timeout,
+    // upstream_error, upstream_timeout, upstream_error_mid_response,
+    // upstream_timeout_mid_response.
+    std::string_view termination;
     std::string_view tls_version;  // "TLSv1.3"; empty on a plain connection
     std::string_view sni;          // server name the TLS client asked for; may be empty
 };
@@ -48,5 +54,9 @@ class AccessLog {
 };
 
 AccessLog& accessLog();
+
+// The termination token for a request sluice rejected itself with `status` (the parser's and
+// validator's 4xx/5xx): "bad_request" for 400 and any status without a token of its own.
+const char* rejectionTermination(int status);
 
 }  // namespace sluice::proxy

@@ -239,7 +239,7 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
             // Nothing of this request went upstream; drop a half-sent exchange, if any.
             releaseUpstream(false);
             connector_.cancel();
-            respondError(result.status, result.reason);
+            respondError(result.status, rejectionTermination(result.status));
             return;
     }
 }
@@ -412,7 +412,7 @@ void HttpSession::respondError(int status, const char* termination, uint32_t ret
         extra_.append("Retry-After: ").append(std::to_string(retry_after_s)).append("\r\n");
     appendRequestIdHeader();
     scratch_.clear();
-    http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
+    exchange_->bytes_sent = http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
     const bool sent = client_->write(scratch_);
     if (status >= 500) {
         LOG_INFO("%s -> %d (%s)", client_->peerAddress().c_str(), status, termination);
@@ -447,7 +447,7 @@ void HttpSession::respondRedirect(const http::RequestHead& head) {
     state_ = State::kClosing;
     client_timer_.stop();
     scratch_.clear();
-    http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
+    exchange_->bytes_sent = http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
     const bool sent = client_->write(scratch_);
     logAccess("redirect");
     if (!sent) return finish();  // the client is gone

@@ -1,7 +1,7 @@
 // The keys config.md added for features not built yet (stop_grace, [resolver], trusted_proxies,
-// max_connections_per_ip, freebind, HTTP/2, [[listener.rate_limit]], slow_start (now built),
-// [pool.discovery]): read into Config with their defaults and fully validated, and then
-// rejected by the feature gate naming the feature. readUngated() runs the reader without the
+// max_connections_per_ip, freebind (now built), HTTP/2, [[listener.rate_limit]], slow_start
+// (now built), [pool.discovery]): read into Config with their defaults and fully validated, and
+// then rejected by the feature gate naming the feature. readUngated() runs the reader without the
 // gate, to see what a valid value becomes.
 
 #include <gtest/gtest.h>
@@ -211,9 +211,7 @@ TEST(SchemaKeys, MaxConnectionsPerIp) {
 
 TEST(SchemaKeys, Freebind) {
     EXPECT_TRUE(listenerUngated("freebind = true\n").config.listeners.at(0).freebind);
-    EXPECT_EQ(errorsWith("freebind = true\n"),
-              Errors{"t.toml:5:12: listener.freebind = true: binding a non-local address "
-                     "(freebind) is not available in this build yet"});
+    EXPECT_EQ(errorsWith("freebind = true\n"), Errors{});  // built: no longer gated
     EXPECT_EQ(errorsWith("freebind = false\n"), Errors{});
     EXPECT_TRUE(hasErrorContaining(errorsWith("freebind = \"yes\"\n"),
                                    "listener.freebind: expected a boolean"));
@@ -482,7 +480,7 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
         }
         text += line + "\n";
     }
-    EXPECT_EQ(uncommented, 21);
+    EXPECT_EQ(uncommented, 26);
     Errors gates;
     for (const std::string& e : errorsOf(text)) gates.push_back(e.substr(e.find(": ") + 2));
     EXPECT_EQ(gates, (Errors{"listener.http2 = true: HTTP/2 is not available in this build yet",
@@ -494,8 +492,7 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
 
 TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
-    for (const char* name : {"binding a non-local address (freebind)", "HTTP/2",
-                             "HTTP/2 without TLS (h2c)"}) {
+    for (const char* name : {"HTTP/2", "HTTP/2 without TLS (h2c)"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }
