@@ -108,9 +108,9 @@ TEST(FeatureGate, GatedKeysAreValidatedToo) {
 }
 
 TEST(FeatureGate, ReportsEachUseSeparately) {
-    const auto errors = errorsOf(kListener + "freebind = true\n" +
+    const auto errors = errorsOf(kListener + "h2c = true\n" +
                                  "[[listener]]\nname = \"b\"\nbind = \"127.0.0.1:8081\"\n"
-                                 "pool = \"app\"\nfreebind = true\n" + kPool);
+                                 "pool = \"app\"\nh2c = true\n" + kPool);
     EXPECT_EQ(errors.size(), 2u);
 }
 
