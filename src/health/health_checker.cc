@@ -46,6 +46,7 @@ HealthChecker::ProbeSpec HealthChecker::specFor(const config::HealthCheckConfig&
     spec.type = check.type;
     spec.timeout = check.timeout;
     spec.tls = pool.tls;
+    spec.proxy = pool.config.send_proxy_protocol;
     if (pool.tls) spec.tls_host = server.address.host;
     if (check.type == config::HealthCheckType::kHttp) {
         spec.path = check.path;
@@ -64,6 +65,7 @@ std::unique_ptr<Probe> HealthChecker::makeProbe(const ProbeSpec& spec) {
                                             spec.expect_status);
     }
     probe->setTls(spec.tls, spec.tls_host);
+    probe->setProxyProtocol(spec.proxy);
     return probe;
 }
 

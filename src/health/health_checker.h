@@ -103,6 +103,7 @@ class HealthChecker {
         // The pool's TLS to its servers: checks speak TLS too (null: plain).
         std::shared_ptr<const tls::ClientContext> tls;
         std::string tls_host;
+        config::ProxyProtocol proxy = config::ProxyProtocol::kNone;  // the pool's send_proxy
         bool operator==(const ProbeSpec&) const = default;
     };
 

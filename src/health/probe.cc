@@ -1,5 +1,7 @@
 #include "health/probe.h"
 
+#include "net/proxy_header.h"
+
 namespace sluice::health {
 
 Probe::Probe(uv_loop_t* loop, std::chrono::milliseconds timeout)
@@ -25,6 +27,12 @@ void Probe::start(const sockaddr* addr, Callback done) {
         connect_failed_ = true;
         timer_.start(0);
         return;
+    }
+    if (proxy_ == config::ProxyProtocol::kV1) {
+        conn_->writePrelude("PROXY UNKNOWN\r\n");
+    } else if (proxy_ == config::ProxyProtocol::kV2) {
+        char local[16];
+        conn_->writePrelude(std::string_view(local, net::writeProxyV2Local(local)));
     }
     timer_.start(static_cast<uint64_t>(timeout_.count()));
 }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/config.h"
 #include "loop/timer.h"
 #include "net/tcp_connection.h"
 #include "tls/client_context.h"
@@ -43,6 +44,9 @@ class Probe : public net::ConnectionHandler {
     // Checks speak TLS to `host` from now on (null: plain). A tcp check then passes only
     // when the handshake does.
     void setTls(std::shared_ptr<const tls::ClientContext> tls, std::string host);
+    // Checks of a pool that sends the PROXY protocol begin with its "no address" form: v2
+    // LOCAL, v1 "PROXY UNKNOWN" (the server accepts them as the proxy's own connections).
+    void setProxyProtocol(config::ProxyProtocol proxy) { proxy_ = proxy; }
     // `addr` is copied before start() returns.
     void start(const sockaddr* addr, Callback done);
     void cancel();
@@ -75,6 +79,7 @@ class Probe : public net::ConnectionHandler {
     net::TcpConnection* conn_ = nullptr;
     std::shared_ptr<const tls::ClientContext> tls_;
     std::string tls_host_;
+    config::ProxyProtocol proxy_ = config::ProxyProtocol::kNone;
     Callback done_;
     bool running_ = false;
     bool connected_ = false;

@@ -153,6 +153,14 @@ void appendJoined(std::string& out, const HeaderList& h, std::string_view name, 
     out += "\r\n";
 }
 
+// The first non-empty value of field `id`, or "".
+std::string_view firstValue(const HeaderList& h, FieldName id) {
+    for (size_t i = h.find(id); i != HeaderList::npos; i = h.find(id, i + 1)) {
+        if (!h.value(i).empty()) return h.value(i);
+    }
+    return {};
+}
+
 // The framing field of a message sent with `framing` (none for kNone and kUntilClose).
 void appendFraming(std::string& out, BodyFraming framing, uint64_t content_length) {
     switch (framing) {
@@ -237,9 +245,25 @@ void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool kee
     }
 
     if (info.forwarded_headers) {
-        appendJoined(out, h, "X-Forwarded-For", FieldName::kXForwardedFor, info.client_ip);
-        out += info.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
-        if (!host.empty()) appendField(out, "X-Forwarded-Host", host);
+        if (info.trusted_client) {
+            appendJoined(out, h, "X-Forwarded-For", FieldName::kXForwardedFor, info.client_ip);
+        } else {
+            appendField(out, "X-Forwarded-For", info.client_ip);
+        }
+        const std::string_view proto =
+            info.trusted_client ? firstValue(h, FieldName::kXForwardedProto) : std::string_view();
+        if (!proto.empty()) {
+            appendField(out, "X-Forwarded-Proto", proto);
+        } else {
+            out += info.tls ? "X-Forwarded-Proto: https\r\n" : "X-Forwarded-Proto: http\r\n";
+        }
+        const std::string_view forwarded_host =
+            info.trusted_client ? firstValue(h, FieldName::kXForwardedHost) : std::string_view();
+        if (!forwarded_host.empty()) {
+            appendField(out, "X-Forwarded-Host", forwarded_host);
+        } else if (!host.empty()) {
+            appendField(out, "X-Forwarded-Host", host);
+        }
         appendJoined(out, h, "Via", FieldName::kVia,
                      head.version_minor == 0 ? "1.0 sluice" : "1.1 sluice");
     }

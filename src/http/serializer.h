@@ -13,8 +13,12 @@
 namespace sluice::http {
 
 struct ForwardInfo {
-    std::string_view client_ip;          // for X-Forwarded-For (appended to any existing value)
+    std::string_view client_ip;          // for X-Forwarded-For
     bool tls = false;                    // X-Forwarded-Proto: https / http
+    // The client is a trusted proxy (trusted_proxies): its X-Forwarded-For is kept and
+    // client_ip appended, its X-Forwarded-Proto/-Host kept (the first non-empty of each).
+    // Otherwise all three carry sluice's own values only.
+    bool trusted_client = false;
     bool forwarded_headers = true;       // add X-Forwarded-For/-Proto/-Host and Via
     std::string_view request_id_header;  // "" = off
     std::string_view request_id;         // value to send when the request had none

@@ -56,6 +56,12 @@ void connectionOpened(const GenerationStats* stats, size_t listener) {
     l.connectionOpened(slotFor(l));
 }
 
+void requestRateLimited(const GenerationStats* stats, size_t listener) {
+    if (!stats || listener >= stats->listeners.size()) return;
+    ListenerStats& l = *stats->listeners[listener];
+    l.rateLimited(slotFor(l));
+}
+
 void connectionClosed(const GenerationStats* stats, size_t listener, uint64_t bytes_received,
                       uint64_t bytes_sent) {
     if (!stats || listener >= stats->listeners.size()) return;

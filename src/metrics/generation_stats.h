@@ -47,6 +47,9 @@ void connectionOpened(const GenerationStats* stats, size_t listener);
 void connectionClosed(const GenerationStats* stats, size_t listener, uint64_t bytes_received,
                       uint64_t bytes_sent);
 
+// A request of listener `listener` refused by a [[listener.rate_limit]] (429).
+void requestRateLimited(const GenerationStats* stats, size_t listener);
+
 // One HTTP exchange as the client saw it, at its end (where the access log line is written).
 struct Exchange {
     size_t listener = 0;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "base/log.h"
 #include "tls/client_context.h"
 #include "tls/server_context.h"
 
@@ -79,17 +80,55 @@ void TcpConnection::startServerTls(const tls::ServerContext& ctx) {
 
 const std::string& TcpConnection::tlsError() const { return tls_ ? tls_->error() : kNoTlsError; }
 
-void TcpConnection::fillPeer() {
-    sockaddr_storage ss{};
-    int len = sizeof ss;
-    if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+namespace {
+std::string ipText(const sockaddr_storage& ss) {
     char ip[INET6_ADDRSTRLEN] = {0};
     if (ss.ss_family == AF_INET) {
-        uv_ip4_name(reinterpret_cast<sockaddr_in*>(&ss), ip, sizeof ip);
+        uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&ss), ip, sizeof ip);
     } else if (ss.ss_family == AF_INET6) {
-        uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&ss), ip, sizeof ip);
+        uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&ss), ip, sizeof ip);
     }
-    peer_ = ip;
+    return ip;
+}
+}  // namespace
+
+void TcpConnection::fillPeer() {
+    int len = sizeof local_addr_;
+    if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&local_addr_), &len) != 0) {
+        local_addr_ = {};
+    }
+    len = sizeof peer_addr_;
+    if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&peer_addr_), &len) != 0) return;
+    peer_ = ipText(peer_addr_);
+}
+
+void TcpConnection::expectProxyHeader() {
+    if (proxy_parser_ || proxy_version_) return;
+    proxy_parser_ = std::make_unique<ProxyHeaderParser>();
+}
+
+bool TcpConnection::takeProxyHeader(std::string_view& bytes) {
+    const ProxyHeaderParser::Result r = proxy_parser_->feed(bytes);
+    if (r.status == ProxyHeaderParser::Status::kNeedMore) return false;
+    if (r.status == ProxyHeaderParser::Status::kError) {
+        proxy_error_ = r.reason;
+        proxy_parser_.reset();
+        LOG_DEBUG("client %s: bad PROXY header: %s", peer_.c_str(), proxy_error_);
+        fail(UV_EPROTO);
+        return false;
+    }
+    const ProxyHeader& header = proxy_parser_->header();
+    proxy_version_ = header.version;
+    if (header.has_addresses) {
+        peer_addr_ = header.source;
+        local_addr_ = header.destination;
+        peer_ = ipText(peer_addr_);
+    }
+    proxy_parser_.reset();
+    bytes.remove_prefix(r.consumed);
+    updateReading();
+    if (handler_) handler_->onProxyHeader(*this);
+    return !closing_ && !failed_;
 }
 
 void TcpConnection::startReading() {
@@ -114,7 +153,7 @@ void TcpConnection::stopReading() {
 // The socket is read while the handler wants bytes, and during a TLS handshake regardless
 // (the handshake needs the peer's answers before the handler sees anything).
 void TcpConnection::updateReading() {
-    const bool want = !closing_ && !failed_ && (reading_ || tlsHandshaking());
+    const bool want = !closing_ && !failed_ && (reading_ || proxy_parser_ || tlsHandshaking());
     if (want == uv_reading_) return;
     if (want) {
         if (uv_read_start(reinterpret_cast<uv_stream_t*>(&handle_), &TcpConnection::onAlloc,
@@ -144,7 +183,13 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     ConnectionHandler* handler = self->handler_;
     if (nread > 0) {
         self->bytes_read_ += static_cast<uint64_t>(nread);
-        const std::string_view bytes(t_read_buffer, static_cast<size_t>(nread));
+        std::string_view bytes(t_read_buffer, static_cast<size_t>(nread));
+        if (self->proxy_parser_) {
+            t_read_buffer_busy = true;
+            const bool go_on = self->takeProxyHeader(bytes);
+            t_read_buffer_busy = false;
+            if (!go_on || bytes.empty()) return;
+        }
         if (self->tls_) {
             self->tls_->feed(bytes);
             self->drainTls();

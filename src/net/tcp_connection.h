@@ -13,6 +13,13 @@
 // - TLS (startServerTls(), or connect() with a client context) is invisible to the Handler:
 //   onData gets plaintext, write() takes plaintext, onConnected fires after the handshake, a
 //   TLS failure is onError(UV_EPROTO) with tlsError() saying why, close_notify is onEof.
+// - PROXY prelude (expectProxyHeader(), server side, before startReading()): the socket is read
+//   until a whole PROXY v1/v2 header has arrived (in any number of pieces); nothing reaches the
+//   TLS stream or onData before it. A header that is not valid is onError(UV_EPROTO) with
+//   proxyError() saying why. A valid one sets peerAddress()/peerSockaddr()/localSockaddr() to
+//   its source and destination (v1 UNKNOWN, v2 LOCAL: the socket's own), then onProxyHeader
+//   fires; the bytes behind the header in the same read follow at once (onData, or the TLS
+//   handshake) whether or not the handler reads. The caller times the wait (client timer).
 
 #include <uv.h>
 
@@ -21,6 +28,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/proxy_header.h"
 #include "tls/tls_stream.h"
 
 namespace sluice::net {
@@ -36,6 +44,8 @@ class ConnectionHandler {
     virtual void onError(TcpConnection& conn, int uv_error) = 0;
     virtual void onDrain(TcpConnection& /*conn*/) {}
     virtual void onConnected(TcpConnection& /*conn*/) {}
+    // The PROXY header (expectProxyHeader()) is complete; the addresses are the header's.
+    virtual void onProxyHeader(TcpConnection& /*conn*/) {}
 };
 
 class TcpConnection {
@@ -49,6 +59,9 @@ class TcpConnection {
     static TcpConnection* connect(uv_loop_t* loop, const sockaddr* addr, ConnectionHandler* handler,
                                   const tls::ClientContext* tls = nullptr,
                                   const std::string& tls_host = {});
+    // Client side, right after connect(): `bytes` go out first, unencrypted, before the TLS
+    // handshake or anything write() queues (a PROXY header for the server).
+    void writePrelude(std::string_view bytes) { pending_.append(bytes); }
     // Server side: the peer's bytes are TLS from now on (call before startReading()).
     void startServerTls(const tls::ServerContext& ctx);
     // The TLS state (version, SNI, ALPN) or nullptr on a plain connection.
@@ -56,6 +69,13 @@ class TcpConnection {
     // Whether the TLS handshake is still running (no plaintext exchanged yet).
     bool tlsHandshaking() const { return tls_ && !tls_->handshakeDone(); }
     const std::string& tlsError() const;
+
+    // Reads a PROXY header before anything else (accept_proxy_protocol); see the contract.
+    void expectProxyHeader();
+    bool awaitingProxyHeader() const { return proxy_parser_ != nullptr; }
+    // The header's version (1, 2) once received, 0 without one.
+    int proxyVersion() const { return proxy_version_; }
+    const char* proxyError() const { return proxy_error_; }
 
     void setHandler(ConnectionHandler* handler) { handler_ = handler; }
     ConnectionHandler* handler() const { return handler_; }
@@ -81,6 +101,11 @@ class TcpConnection {
     void reset();
 
     const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
+    // The client's address and the address it connected to: the socket's, or a PROXY header's.
+    const sockaddr& peerSockaddr() const { return *reinterpret_cast<const sockaddr*>(&peer_addr_); }
+    const sockaddr& localSockaddr() const {
+        return *reinterpret_cast<const sockaddr*>(&local_addr_);
+    }
     uint64_t id() const { return id_; }
     // Bytes over the socket so far (TLS: ciphertext), read and accepted for writing.
     uint64_t bytesRead() const { return bytes_read_; }
@@ -99,6 +124,9 @@ class TcpConnection {
     void startWrite();
     void fail(int uv_error);
     void fillPeer();
+    // Feeds the PROXY parser; true when the header is done and `bytes` (what follows it) is
+    // to be delivered; false when more is needed or the connection failed or closed.
+    bool takeProxyHeader(std::string_view& bytes);
     bool rawWrite(std::string_view* parts, size_t count);
     void updateReading();
     // Decrypts and delivers what the TLS stream holds; writes what it produced.
@@ -122,6 +150,11 @@ class TcpConnection {
     std::string writing_;  // bytes owned by the in-flight uv_write
     std::string pending_;  // bytes queued behind it
     std::string peer_;
+    sockaddr_storage peer_addr_{};
+    sockaddr_storage local_addr_{};
+    std::unique_ptr<ProxyHeaderParser> proxy_parser_;
+    const char* proxy_error_ = "";
+    int proxy_version_ = 0;
     uint64_t id_;
     uint64_t bytes_read_ = 0;
     uint64_t bytes_written_ = 0;

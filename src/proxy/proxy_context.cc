@@ -4,7 +4,8 @@ namespace sluice::proxy {
 
 WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::Snapshot> snap,
                                uint64_t seed)
-    : snapshot(std::move(snap)) {
+    : snapshot(std::move(snap)),
+      limits(edge::EdgeLimits::forGeneration(*snapshot->config, snapshot->generation)) {
     for (const auto& pool : snapshot->pools) {
         selectors.push_back(std::make_unique<upstream::ServerSelector>(loop, pool, seed++));
     }

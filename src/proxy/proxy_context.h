@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loop/delete_queue.h"
+#include "proxy/edge/edge_limits.h"
 #include "routing/router.h"
 #include "routing/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -28,6 +29,8 @@ struct ProcessCounters {
     std::atomic<uint64_t> accepted{0};
     std::atomic<uint64_t> requests{0};
     std::atomic<uint64_t> client_aborts{0};  // HTTP requests whose client went away
+    std::atomic<uint64_t> refused_per_ip{0};  // connections over max_connections_per_ip
+    std::atomic<uint64_t> rate_limited{0};    // requests refused by a [[listener.rate_limit]]
 };
 
 // One snapshot as seen by one worker: selectors (balancer state) per pool and routers per listener.
@@ -36,6 +39,7 @@ struct WorkerSnapshot {
     std::shared_ptr<const routing::Snapshot> snapshot;
     std::vector<std::unique_ptr<upstream::ServerSelector>> selectors;  // by pool index
     std::vector<std::unique_ptr<routing::Router>> routers;             // by listener index
+    std::shared_ptr<const edge::EdgeLimits> limits;  // the process's limiter tables
 };
 
 class Session {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "net/proxy_header.h"
 
 namespace sluice::proxy {
 
@@ -99,7 +100,8 @@ bool UpstreamConnector::dispatch(bool from_queue) {
     tried_.add(static_cast<size_t>(sel.index));
     server_index_ = sel.index;
     server_ = &selector_->pool().servers[static_cast<size_t>(sel.index)];
-    net::TcpConnection* pooled = use_pool_ ? pool_.take(server_->state.get()) : nullptr;
+    net::TcpConnection* pooled =
+        use_pool_ && !sendsProxyHeader() ? pool_.take(server_->state.get()) : nullptr;
     if (pooled) {
         owner_.onUpstreamReady(pooled, /*reused=*/true);
     } else {
@@ -114,6 +116,24 @@ void UpstreamConnector::connect() {
         loop_, reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
         selector_->pool().tls.get(), server_->config.address.host);
     if (!conn_) return onConnectFailure(AttemptFailure::kConnect, "connect failed");
+    if (sendsProxyHeader()) {
+        // The client's address and the one it reached (a received PROXY header's, if any).
+        char header[net::kProxyV2HeaderWrittenMax > net::kProxyV1MaxBytes
+                        ? net::kProxyV2HeaderWrittenMax
+                        : net::kProxyV1MaxBytes];
+        const bool v1 = selector_->pool().config.send_proxy_protocol == config::ProxyProtocol::kV1;
+        size_t n =
+            v1 ? net::writeProxyV1(client_->peerSockaddr(), client_->localSockaddr(), header)
+               : net::writeProxyV2(client_->peerSockaddr(), client_->localSockaddr(), header);
+        if (n == 0 && v1) {
+            constexpr std::string_view kUnknown = "PROXY UNKNOWN\r\n";
+            kUnknown.copy(header, kUnknown.size());
+            n = kUnknown.size();
+        } else if (n == 0) {
+            n = net::writeProxyV2Local(header);
+        }
+        conn_->writePrelude(std::string_view(header, n));
+    }
     if (!connect_timer_) {
         connect_timer_.emplace(loop_, [this] {
             if (!conn_) return;
@@ -210,6 +230,11 @@ void UpstreamConnector::retryNow(const NextStep& step) {
 
 void UpstreamConnector::stopConnectTimer() {
     if (connect_timer_) connect_timer_->stop();
+}
+
+bool UpstreamConnector::sendsProxyHeader() const {
+    return client_ && selector_ &&
+           selector_->pool().config.send_proxy_protocol != config::ProxyProtocol::kNone;
 }
 
 void UpstreamConnector::reportSuccess() {

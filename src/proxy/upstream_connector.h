@@ -100,6 +100,12 @@ class UpstreamConnector final : private upstream::SlotWaiter, private net::Conne
     // releases the slot. No owner callback follows.
     void cancel();
 
+    // The client connection whose addresses a PROXY header carries (pools with
+    // send_proxy_protocol). Such a pool's connections are never taken from the worker's pool:
+    // each carries one client's address.
+    void setClient(const net::TcpConnection* client) { client_ = client; }
+    bool sendsProxyHeader() const;
+
     void reportSuccess();
     bool waiting() const { return queued(); }
     bool connecting() const { return conn_ != nullptr; }
@@ -136,6 +142,7 @@ class UpstreamConnector final : private upstream::SlotWaiter, private net::Conne
     upstream::TriedSet tried_;
     std::string_view hash_key_;
     net::TcpConnection* conn_ = nullptr;  // connecting
+    const net::TcpConnection* client_ = nullptr;
     unsigned attempts_ = 0;
     int last_failure_status_ = 502;
     uint64_t connect_start_ms_ = 0;

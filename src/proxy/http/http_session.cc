@@ -7,6 +7,8 @@
 #include "base/log.h"
 #include "http/serializer.h"
 #include "metrics/generation_stats.h"
+#include "proxy/client_admission.h"
+#include "proxy/edge/trusted_networks.h"
 #include "proxy/http/access_log.h"
 
 namespace sluice::proxy {
@@ -37,7 +39,16 @@ http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
 void HttpSession::start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                         bool redirect) {
     metrics::connectionOpened(ctx.current()->snapshot->stats.get(), listener);
-    new HttpSession(ctx, client, listener, redirect);
+    auto* session = new HttpSession(ctx, client, listener, redirect);
+    // Behind a PROXY header the client's address is known once the header is in.
+    if (!session->listener_->accept_proxy_protocol &&
+        !admitClient(ctx, *session->snap_, listener, *client, session->lease_)) {
+        session->finish();
+    }
+}
+
+void HttpSession::onProxyHeader(net::TcpConnection&) {
+    if (!admitClient(ctx_, *snap_, listener_index_, *client_, lease_)) finish();
 }
 
 HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
@@ -55,6 +66,9 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
+    connector_.setClient(client_);
+    // Behind an L4 balancer: its PROXY header comes first, before TLS (timed by client_timer_).
+    if (listener_->accept_proxy_protocol) client_->expectProxyHeader();
     if (!redirect_) {
         if (const auto& tls = snap_->snapshot->listener_tls[listener])
             client_->startServerTls(*tls);
@@ -252,6 +266,13 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
         return http::Action::kPause;
     }
 
+    // Before routing: a refused request counts for the listener, never for a pool.
+    if (const uint32_t retry_after =
+            checkRateLimits(ctx_, *snap_, listener_index_, *client_, head)) {
+        respondError(429, "rate_limited", retry_after);
+        return http::Action::kPause;
+    }
+
     const int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
     if (pool < 0) {
         respondError(404, "no_route");
@@ -271,6 +292,7 @@ http::Action HttpSession::onRequestHead(http::RequestHead& head) {
     http::ForwardInfo info;
     info.client_ip = client_->peerAddress();
     info.tls = client_->tls() != nullptr;
+    info.trusted_client = edge::inNetworks(listener_->trusted_proxies, client_->peerSockaddr());
     info.forwarded_headers = listener_->forwarded_headers;
     info.request_id_header = listener_->request_id_header;
     info.request_id = exchange_->request_id;
@@ -310,6 +332,7 @@ void HttpSession::onRequestComplete() {
 }
 
 void HttpSession::onClientTimer() {
+    if (client_->awaitingProxyHeader()) return finish();  // no PROXY header: forward nothing
     switch (state_) {
         case State::kIdle:
             // Keep-alive (or first request) wait expired: close quietly, like nginx.
@@ -377,7 +400,7 @@ void HttpSession::startNextRequest() {
 // ---------------------------------------------------------------------------------------------
 // Local responses and the end of the session
 
-void HttpSession::respondError(int status, const char* termination) {
+void HttpSession::respondError(int status, const char* termination, uint32_t retry_after_s) {
     if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
     exchange_->status = status;
     state_ = State::kClosing;
@@ -385,6 +408,8 @@ void HttpSession::respondError(int status, const char* termination) {
     upstream_timer_.stop();
     extra_.clear();
     if (status == 503) extra_ = "Retry-After: 1\r\n";
+    if (retry_after_s > 0)
+        extra_.append("Retry-After: ").append(std::to_string(retry_after_s)).append("\r\n");
     appendRequestIdHeader();
     scratch_.clear();
     exchange_->bytes_sent = http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
@@ -499,6 +524,7 @@ void HttpSession::finish() {
                               client_ ? client_->bytesWritten() : 0);
     if (client_) client_->destroy();
     client_ = nullptr;
+    lease_.release();    // the address's slot frees with the connection
     ctx_.retire(*this);  // deleted once the loop is back in control
 }
 

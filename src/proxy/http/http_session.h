@@ -72,6 +72,7 @@ class HttpSession final : public Session,
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
+    void onProxyHeader(net::TcpConnection& conn) override;
 
     // http::RequestHandler
     http::Action onRequestHead(http::RequestHead& head) override;
@@ -119,7 +120,8 @@ class HttpSession final : public Session,
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
-    void respondError(int status, const char* termination);
+    // retry_after_s > 0 adds "Retry-After: N" (a 429 of a rate limit).
+    void respondError(int status, const char* termination, uint32_t retry_after_s = 0);
     void appendRequestIdHeader();  // to extra_, when the request has an id
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
@@ -134,6 +136,7 @@ class HttpSession final : public Session,
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
+    edge::ConnectionLimiter::Lease lease_;  // max_connections_per_ip slot (after snap_)
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;

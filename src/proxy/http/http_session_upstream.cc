@@ -339,7 +339,9 @@ void HttpSession::releaseUpstream(bool reusable) {
     upstream_in_.clear();
     if (!upstream_) return;
     const upstream::Server* server = connector_.server();
-    upstream_->finish(reusable && !ctx_.draining(), ctx_.connectionPool(),
+    // A connection that began with a PROXY header carries this client's address: not pooled.
+    upstream_->finish(reusable && !ctx_.draining() && !connector_.sendsProxyHeader(),
+                      ctx_.connectionPool(),
                       server ? server->state.get() : nullptr, exchange_->selector->pool().config);
     upstream_.reset();
     // The next response may come over another connection: start from a clean parser, still

@@ -6,9 +6,11 @@
 // then copies bytes both ways with
 // backpressure (a side's reads pause while the other side's write queue is over the high-water
 // mark), propagates half-close (FIN) each way, and closes after idle_timeout without bytes in
-// either direction. Retires itself (ProxyContext::retire) when done.
+// either direction. With accept_proxy_protocol, the PROXY header is read (within
+// client_header_timeout) before an upstream is chosen. Retires itself (ProxyContext::retire) when done.
 
 #include <memory>
+#include <string>
 
 #include "loop/timer.h"
 #include "net/tcp_connection.h"
@@ -38,6 +40,8 @@ class TcpSession final : public Session,
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
     void onDrain(net::TcpConnection& conn) override;
+    void onProxyHeader(net::TcpConnection& conn) override;
+    void connect();
     void onIdleCheck();
     void maybeFinish();
     void finish();
@@ -47,12 +51,15 @@ class TcpSession final : public Session,
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
+    edge::ConnectionLimiter::Lease lease_;  // max_connections_per_ip slot (after snap_)
+    size_t listener_index_;
     upstream::ServerSelector* selector_ = nullptr;
     const config::ListenerConfig& listener_;
     net::TcpConnection* client_;
     net::TcpConnection* upstream_ = nullptr;  // connected
     UpstreamConnector connector_;
     loop::Timer idle_timer_;
+    std::string early_;  // client bytes read before the upstream was ready (PROXY listeners)
     uint64_t last_activity_ = 0;
     bool client_eof_ = false;
     bool upstream_eof_ = false;

@@ -38,10 +38,8 @@ TEST(FeatureGate, AcceptsRoutesNowBuilt) {
               Errors{});
 }
 
-TEST(FeatureGate, RejectsAcceptProxyProtocol) {
-    EXPECT_EQ(gateErrors("accept_proxy_protocol = true\n", ""),
-              Errors{"t.toml:5:25: listener.accept_proxy_protocol = true: accepting the PROXY "
-                     "protocol is not available in this build yet"});
+TEST(FeatureGate, AcceptsAcceptProxyProtocolNowBuilt) {
+    EXPECT_EQ(gateErrors("accept_proxy_protocol = true\n", ""), Errors{});
 }
 
 TEST(FeatureGate, AcceptsAdminListen) {  // built (issue 14)
@@ -64,10 +62,9 @@ TEST(FeatureGate, AcceptsRetry5xxNowBuilt) {
     EXPECT_EQ(gateErrors("", "retry_5xx = true\n"), Errors{});
 }
 
-TEST(FeatureGate, RejectsSendProxyProtocol) {
-    EXPECT_EQ(gateErrors("", "send_proxy_protocol = \"v2\"\n"),
-              Errors{"t.toml:7:23: pool.send_proxy_protocol = \"v2\": sending the PROXY "
-                     "protocol is not available in this build yet"});
+TEST(FeatureGate, AcceptsSendProxyProtocolNowBuilt) {
+    EXPECT_EQ(gateErrors("", "send_proxy_protocol = \"v2\"\n"), Errors{});
+    EXPECT_EQ(gateErrors("", "send_proxy_protocol = \"v1\"\n"), Errors{});
 }
 
 TEST(FeatureGate, AcceptsUpstreamTlsNowBuilt) {
@@ -111,8 +108,9 @@ TEST(FeatureGate, GatedKeysAreValidatedToo) {
 }
 
 TEST(FeatureGate, ReportsEachUseSeparately) {
-    const auto errors = errorsOf(kListener + kPool + "send_proxy_protocol = \"v1\"\n" +
-                                 "[[pool]]\nname = \"b\"\nsend_proxy_protocol = \"v2\"\n");
+    const auto errors = errorsOf(kListener + "h2c = true\n" +
+                                 "[[listener]]\nname = \"b\"\nbind = \"127.0.0.1:8081\"\n"
+                                 "pool = \"app\"\nh2c = true\n" + kPool);
     EXPECT_EQ(errors.size(), 2u);
 }
 

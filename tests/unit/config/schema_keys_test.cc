@@ -176,9 +176,7 @@ TEST(SchemaKeys, TrustedProxiesAreParsedNetworks) {
     EXPECT_EQ(networks[0].prefix_length, 8u);
     EXPECT_EQ(networks[1].prefix_length, 32u);
     EXPECT_EQ(networks[2].family, AF_INET6);
-    EXPECT_EQ(errorsWith("trusted_proxies = [\"10.0.0.0/8\"]\n"),
-              Errors{"t.toml:5:19: listener.trusted_proxies = [\"10.0.0.0/8\"]: trusting "
-                     "X-Forwarded-* from proxies is not available in this build yet"});
+    EXPECT_EQ(errorsWith("trusted_proxies = [\"10.0.0.0/8\"]\n"), Errors{});  // now built
     EXPECT_EQ(errorsWith("trusted_proxies = []\n"), Errors{});
 }
 
@@ -202,9 +200,7 @@ TEST(SchemaKeys, MaxConnectionsPerIp) {
                   .config.listeners.at(0)
                   .max_connections_per_ip,
               50u);
-    EXPECT_EQ(errorsWith("max_connections_per_ip = 50\n"),
-              Errors{"t.toml:5:26: listener.max_connections_per_ip = 50: a connection limit per "
-                     "client address is not available in this build yet"});
+    EXPECT_EQ(errorsWith("max_connections_per_ip = 50\n"), Errors{});  // now built
     EXPECT_EQ(errorsWith("max_connections_per_ip = 0\n"), Errors{});
     EXPECT_EQ(errorsWith("max_connections_per_ip = -1\n"),
               Errors{"t.toml:5:26: listener.max_connections_per_ip: -1 is out of range "
@@ -299,8 +295,7 @@ TEST(SchemaKeys, RateLimitsAreRead) {
     EXPECT_EQ(limits[1].max_keys, 5000u);
     EXPECT_EQ(errorsWith("  [[listener.rate_limit]]\n  rate = 100\n  [[listener.rate_limit]]\n"
                          "  rate = 1\n"),
-              Errors{"t.toml:5:3: [[listener.rate_limit]]: rate limiting is not available in "
-                     "this build yet"});
+              Errors{});  // now built
 }
 
 TEST(SchemaKeys, RateLimitsAreValidated) {
@@ -492,16 +487,12 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
                              "listener.http2_max_concurrent_streams = 100: HTTP/2 is not "
                              "available in this build yet",
                              "listener.http2_initial_window = \"64KiB\": HTTP/2 is not available "
-                             "in this build yet",
-                             "[[listener.rate_limit]]: rate limiting is not available in this "
-                             "build yet"}));
+                             "in this build yet"}));
 }
 
 TEST(SchemaKeys, EveryGatedFeatureIsListed) {
     const auto features = unsupportedFeatures();
-    for (const char* name :
-         {"trusting X-Forwarded-* from proxies", "a connection limit per client address", "HTTP/2",
-          "HTTP/2 without TLS (h2c)", "rate limiting"}) {
+    for (const char* name : {"HTTP/2", "HTTP/2 without TLS (h2c)"}) {
         EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
     }
 }

@@ -85,14 +85,33 @@ TEST(SerializeRequestHead, ConnectionCannotRemoveHostOrFraming) {
     EXPECT_EQ(out, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n");
 }
 
-TEST(SerializeRequestHead, AppendsToExistingForwardingHeaders) {
+TEST(SerializeRequestHead, ReplacesForwardingHeadersOfAnUntrustedClient) {
     RequestHead head = parseRequest(
         "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n"
         "X-Forwarded-Proto: https\r\nX-Forwarded-Host: evil\r\nVia: 1.0 edge\r\n"
         "X-Request-ID: from-client\r\n\r\n");
     std::string out;
     ForwardInfo info = forward();
-    info.tls = true;
+    serializeRequestHead(head, BodyFraming::kNone, true, info, out);
+    EXPECT_EQ(out,
+              "GET / HTTP/1.1\r\n"
+              "Host: a\r\n"
+              "X-Request-ID: from-client\r\n"
+              "X-Forwarded-For: 10.0.0.7\r\n"
+              "X-Forwarded-Proto: http\r\n"
+              "X-Forwarded-Host: a\r\n"
+              "Via: 1.0 edge, 1.1 sluice\r\n"
+              "\r\n");
+}
+
+TEST(SerializeRequestHead, KeepsAndAppendsToForwardingHeadersOfATrustedProxy) {
+    RequestHead head = parseRequest(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 2.2.2.2\r\n"
+        "X-Forwarded-Proto: https\r\nX-Forwarded-Host: shop.example\r\nVia: 1.0 edge\r\n"
+        "X-Request-ID: from-client\r\n\r\n");
+    std::string out;
+    ForwardInfo info = forward();
+    info.trusted_client = true;
     serializeRequestHead(head, BodyFraming::kNone, true, info, out);
     EXPECT_EQ(out,
               "GET / HTTP/1.1\r\n"
@@ -100,7 +119,7 @@ TEST(SerializeRequestHead, AppendsToExistingForwardingHeaders) {
               "X-Request-ID: from-client\r\n"
               "X-Forwarded-For: 1.1.1.1, 2.2.2.2, 10.0.0.7\r\n"
               "X-Forwarded-Proto: https\r\n"
-              "X-Forwarded-Host: a\r\n"
+              "X-Forwarded-Host: shop.example\r\n"
               "Via: 1.0 edge, 1.1 sluice\r\n"
               "\r\n");
 }
