@@ -162,6 +162,10 @@ def report(tsv, status_arg):
         lines.append("admin endpoint scraped every 1 s: CPU/req %.2f of plain sluice's, req/s %.2f"
                      % (med["sluice-admin"]["cpu"] / med["sluice"]["cpu"],
                         med["sluice-admin"]["rps"] / med["sluice"]["rps"]))
+    if "sluice-ratelimit" in med and "sluice" in med and med["sluice"]["cpu"]:
+        lines.append("rate limit checked on every request: CPU/req %.2f of plain sluice's, "
+                     "req/s %.2f" % (med["sluice-ratelimit"]["cpu"] / med["sluice"]["cpu"],
+                                     med["sluice-ratelimit"]["rps"] / med["sluice"]["rps"]))
     if "sluice" in med and "haproxy" in med and med["haproxy"]["cpu"]:
         s, h = med["sluice"], med["haproxy"]
         # With every CPU busy, req/s = CPUs / (machine CPU per request). The proxy's share of that

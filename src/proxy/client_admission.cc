@@ -1,6 +1,7 @@
 #include "proxy/client_admission.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/log.h"
 #include "metrics/generation_stats.h"
@@ -27,6 +28,10 @@ uint32_t checkRateLimits(ProxyContext& ctx, const WorkerSnapshot& snap, size_t l
     const std::string_view path = pathOf(head.target);
     const auto address = edge::ClientAddress::of(client.peerSockaddr());
     uint32_t retry_after = 0;
+    const auto now_us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count());
     for (const edge::EdgeLimits::Rate& rate : rates) {
         if (!path.starts_with(rate.path_prefix)) continue;
         std::string_view key;
@@ -38,7 +43,7 @@ uint32_t checkRateLimits(ProxyContext& ctx, const WorkerSnapshot& snap, size_t l
             if (at == http::HeaderList::npos) continue;  // requests without the header: not limited
             key = head.headers.value(at);
         }
-        const auto decision = rate.table->check(key, rate.limit, ctx.now());
+        const auto decision = rate.table->checkUs(key, rate.limit, now_us);
         if (!decision.allowed) retry_after = std::max(retry_after, decision.retry_after_s);
     }
     if (retry_after) {

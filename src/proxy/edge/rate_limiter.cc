@@ -67,9 +67,9 @@ long RateLimiter::claim(uint64_t fp, size_t home, uint64_t tat, uint64_t now_us)
     }
 }
 
-RateLimiter::Decision RateLimiter::check(std::string_view key, const RateLimit& limit,
-                                         uint64_t now_ms) {
-    const uint64_t now_us = std::min(now_ms * 1000, kTatMask >> 1);
+RateLimiter::Decision RateLimiter::checkUs(std::string_view key, const RateLimit& limit,
+                                           uint64_t now_us) {
+    now_us = std::min(now_us, kTatMask >> 1);
     const uint64_t fp = hash_(key);
     const size_t home = reduceToRange(fp, table_.capacity());
     const Table::Key table_key{fp};

@@ -9,13 +9,13 @@
 // becomes max(TAT, now) + T; otherwise it is denied and nothing changes. So a key unseen for a
 // while (TAT <= now: a full bucket) may send burst + 1 requests at once (the one the rate allows
 // plus `burst` above it, config.md's meaning of burst), then one per T: over any span of time
-// W after a full bucket, at most burst + 1 + floor(W / T) requests. Time is the loop clock (ms)
-// given to check(); TATs are kept in microseconds, so T is exact to the microsecond (T =
+// W after a full bucket, at most burst + 1 + floor(W / T) requests. Time is a monotonic clock in
+// microseconds given to checkUs() (check() takes milliseconds, for tests); TATs are kept in microseconds, so T is exact to the microsecond (T =
 // per / rate rounded down, at least 1 µs: 3 per 1s gives T = 333,333 µs, one request in
 // 10^6 more than the exact rate allows, and rates above 1,000,000/s are not representable).
 //
 // Use (on a worker, for each request a limit's path_prefix matches):
-//   const auto d = limiter.check(key, limit, uv_now(loop));
+//   const auto d = limiter.checkUs(key, limit, monotonic microseconds);
 //   if (!d.allowed) -> 429 with "Retry-After: <d.retry_after_s>", nothing sent upstream.
 //   `limit` (RateLimit::of(rate, per, burst)) comes from the snapshot with every call, so a reload
 //   that changes rate, per or burst keeps the table and its state.
@@ -76,7 +76,14 @@ class RateLimiter {
     RateLimiter(const RateLimiter&) = delete;
     RateLimiter& operator=(const RateLimiter&) = delete;
 
-    [[nodiscard]] Decision check(std::string_view key, const RateLimit& limit, uint64_t now_ms);
+    // `now_us`: a monotonic clock in microseconds. Not the loop's millisecond clock: with time
+    // that moves once a millisecond, requests of one key within a tick look simultaneous, and a
+    // high rate with burst 0 (T below 1 ms) would deny all but the first of them.
+    [[nodiscard]] Decision checkUs(std::string_view key, const RateLimit& limit, uint64_t now_us);
+    // checkUs() with a millisecond clock (the unit tests' whole-ms timelines).
+    [[nodiscard]] Decision check(std::string_view key, const RateLimit& limit, uint64_t now_ms) {
+        return checkUs(key, limit, now_ms * 1000);
+    }
 
     size_t capacity() const { return table_.capacity(); }
     // Slots in use (a scan; for tests and the status page).

@@ -32,6 +32,20 @@ TEST(RateLimit, EmissionIntervalAndTolerance) {
     EXPECT_EQ(RateLimit::of(10000000, 1000, 0).emission_us, 1u);  // above 1M/s: 1 µs
 }
 
+TEST(RateLimiter, HighRatesSpreadRequestsInsideAMillisecond) {
+    // 1,000,000 per second, burst 0: one request per microsecond. Requests a few microseconds
+    // apart within one millisecond are all allowed (with the loop's millisecond clock they
+    // would all look simultaneous and every one after the first would be denied); only two in
+    // the same microsecond are too many.
+    RateLimiter limiter(1000);
+    const RateLimit limit = RateLimit::of(1000000, 1000, 0);
+    for (uint64_t us = 5000000; us < 5000000 + 25 * 40; us += 40) {
+        EXPECT_TRUE(limiter.checkUs("k", limit, us).allowed) << us;
+    }
+    EXPECT_TRUE(limiter.checkUs("k", limit, 6000000).allowed);
+    EXPECT_FALSE(limiter.checkUs("k", limit, 6000000).allowed);
+}
+
 TEST(RateLimiter, SteadyRateWithoutBurst) {
     RateLimiter limiter(1000);
     const RateLimit limit = RateLimit::of(10, 1000, 0);  // one per 100 ms
