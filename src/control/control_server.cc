@@ -352,25 +352,10 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
         return failWith("cannot set mode " + octal(mode) + ": " + errnoText(err));
     }
 
-    auto* pipe = new uv_pipe_t;
-    uv_pipe_init(loop_, pipe, 0);
-    pipe->data = this;
-    int rc = uv_pipe_open(pipe, fd);
-    if (rc == 0)
-        rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe), kListenBacklog,
-                       &ControlServer::onConnection);
-    if (rc != 0) {
+    if (const int rc = listenOn(fd, path, st); rc != 0) {
         ::unlink(path.c_str());
-        // uv_pipe_open failing leaves the fd ours; after success uv_close closes it.
-        if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), nullptr) != 0) ::close(fd);
-        uv_close(reinterpret_cast<uv_handle_t*>(pipe),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
         return failWith(std::string("listen: ") + uv_strerror(rc));
     }
-    listener_ = pipe;
-    path_ = path;
-    socket_dev_ = st.st_dev;
-    socket_ino_ = st.st_ino;
     return true;
 }
 
@@ -394,6 +379,14 @@ bool ControlServer::adopt(int fd, const std::string& path, std::string* error) {
     }
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) st = {};
+    if (const int rc = listenOn(fd, path, st); rc != 0) {
+        *error = "control socket " + path + ": inherited socket: " + uv_strerror(rc);
+        return false;
+    }
+    return true;
+}
+
+int ControlServer::listenOn(int fd, const std::string& path, const struct stat& st) {
     auto* pipe = new uv_pipe_t;
     uv_pipe_init(loop_, pipe, 0);
     pipe->data = this;
@@ -402,17 +395,17 @@ bool ControlServer::adopt(int fd, const std::string& path, std::string* error) {
         rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe), kListenBacklog,
                        &ControlServer::onConnection);
     if (rc != 0) {
+        // uv_pipe_open failing leaves the fd ours; after success uv_close closes it.
         if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), nullptr) != 0) ::close(fd);
         uv_close(reinterpret_cast<uv_handle_t*>(pipe),
                  [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-        *error = "control socket " + path + ": inherited socket: " + uv_strerror(rc);
-        return false;
+        return rc;
     }
     listener_ = pipe;
     path_ = path;
     socket_dev_ = st.st_dev;
     socket_ino_ = st.st_ino;
-    return true;
+    return 0;
 }
 
 void ControlServer::closeListener(bool unlink) {

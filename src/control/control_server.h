@@ -26,6 +26,7 @@
 // the data plane. Not thread-safe. The process must ignore SIGPIPE (sluice's main does): a client
 // that disconnects before its reply is written would otherwise kill it.
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <uv.h>
 
@@ -128,6 +129,9 @@ class ControlServer {
     void forget(Client* client) { clients_.erase(client); }
     void unlinkSocketFile();
     void closeListener(bool unlink);
+    // Listens on the bound unix socket `fd` (at `path`, whose identity is `st`); 0, or the libuv
+    // error with `fd` closed and nothing kept.
+    int listenOn(int fd, const std::string& path, const struct stat& st);
 
     uv_loop_t* loop_;
     CommandHandler& handler_;
