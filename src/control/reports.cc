@@ -234,7 +234,9 @@ std::string showStatsReply(const Process& process, bool json) {
     }
     rows.push_back({"process", "-", std::to_string(status.requests), "-", "-", "-",
                     "accepted " + std::to_string(status.accepted) + ", client_aborts " +
-                        std::to_string(status.client_aborts)});
+                        std::to_string(status.client_aborts) + ", refused_per_ip " +
+                        std::to_string(status.refused_per_ip) + ", rate_limited " +
+                        std::to_string(status.rate_limited)});
     for (size_t p = 0; p < snapshot->pools.size(); ++p) {
         const auto& pool = snapshot->pools[p];
         const bool counted = stats && p < stats->pools.size();
@@ -282,6 +284,8 @@ std::string showStatsReply(const Process& process, bool json) {
                            {{"accepted", status.accepted},
                             {"client_aborts", status.client_aborts},
                             {"open_connections", status.open_connections},
+                            {"rate_limited", status.rate_limited},
+                            {"refused_per_ip", status.refused_per_ip},
                             {"requests", status.requests}}},
                           {"listeners", std::move(listeners)},
                           {"pools", std::move(pools)},

@@ -365,6 +365,8 @@ control::ProcessStatus Supervisor::status() const {
     s.open_connections = counters_.open_connections.load();
     s.accepted = counters_.accepted.load();
     s.client_aborts = counters_.client_aborts.load();
+    s.refused_per_ip = counters_.refused_per_ip.load();
+    s.rate_limited = counters_.rate_limited.load();
     s.requests = counters_.requests.load();
     return s;
 }

@@ -3,10 +3,12 @@
 frees when a connection ends. The limit holds for the process (two workers here), on http and
 tcp listeners, and behind a PROXY header for the header's source. Clients bind to 127.0.0.2+."""
 
+import json
 import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
 
@@ -25,6 +27,15 @@ def refused(sock, timeout=10.0):
 
 
 class MaxConnectionsPerIpTest(SluiceTestCase):
+    def stats(self):
+        """`sluicectl show stats --json` of the running sluice."""
+        ctl = os.environ.get("SLUICECTL_BIN", "")
+        self.assertTrue(ctl and os.path.exists(ctl), "SLUICECTL_BIN is not set (run through ctest)")
+        out = subprocess.run([ctl, "-s", os.path.join(self.workdir, "control.sock"), "show",
+                              "stats", "--json"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        return json.loads(out.stdout)
+
     def start(self, limit, mode="http", extra="", upstream_port=None):
         self.port = free_port()
         if upstream_port is None:
@@ -56,6 +67,8 @@ class MaxConnectionsPerIpTest(SluiceTestCase):
         self.assertTrue(self.served(second))
         for _ in range(4):  # spread over both workers by SO_REUSEPORT: the limit is per process
             self.assertTrue(refused(self.connect("127.0.0.2")))
+        # Counted: `show stats` says how many connections the limit closed.
+        self.assertEqual(self.stats()["process"]["refused_per_ip"], 4)
         self.assertTrue(self.served(self.connect("127.0.0.3")))  # another address is not limited
         received = bytes(self.upstream.received).count(b"GET / ")
         first.close()

@@ -236,7 +236,7 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
     st.recordLatency(20);
     const std::string text = run("show stats");
     EXPECT_NE(text.find("process   -         20        -         -                  -       "
-                        "accepted 10, client_aborts 0"),
+                        "accepted 10, client_aborts 0, refused_per_ip 0, rate_limited 0"),
               std::string::npos)
         << text;
     EXPECT_NE(text.find("server    app/app1  4         1         15                 20      "
@@ -250,7 +250,12 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
     const Json json = runJson("show stats");
     EXPECT_EQ(
         json["process"],
-        Json({{"accepted", 10}, {"client_aborts", 0}, {"open_connections", 3}, {"requests", 20}}));
+        Json({{"accepted", 10},
+              {"client_aborts", 0},
+              {"open_connections", 3},
+              {"rate_limited", 0},
+              {"refused_per_ip", 0},
+              {"requests", 20}}));
     // Without counting scopes (this fake's snapshot has none) the rows are there, at zero.
     EXPECT_EQ(json["listeners"][0],
               Json({{"name", "web"},
