@@ -27,8 +27,8 @@ struct ProcessStatus {
     unsigned workers = 0;
     int64_t open_connections = 0;
     uint64_t accepted = 0;
-    uint64_t requests = 0;       // served, all workers
-    uint64_t client_aborts = 0;  // HTTP requests whose client left before the response (499)
+    uint64_t requests = 0;        // served, all workers
+    uint64_t client_aborts = 0;   // HTTP requests whose client left before the response (499)
     uint64_t refused_per_ip = 0;  // connections closed at once over max_connections_per_ip
     uint64_t rate_limited = 0;    // requests answered 429 by a [[listener.rate_limit]]
 };

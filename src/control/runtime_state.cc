@@ -87,8 +87,8 @@ void applyToServers(const routing::Snapshot& snapshot, const RuntimeState& overr
         for (const auto& server : pool->servers) {
             const ServerOverride* o = findOverride(overrides, pool->name(), server.config.name);
             const auto admin = server.config.leaving ? upstream::AdminState::kDrain
-                               : o && o->state   ? *o->state
-                                                 : upstream::AdminState::kReady;
+                               : o && o->state       ? *o->state
+                                                     : upstream::AdminState::kReady;
             // Back to ready from drain/maint: available again, its slow start begins.
             if (server.state->admin.exchange(admin) != upstream::AdminState::kReady &&
                 admin == upstream::AdminState::kReady) {

@@ -71,7 +71,8 @@ Applied apply(const config::Config& file, const RuntimeState& overrides,
               const ResolveAddress& resolve = resolveAddress);
 
 // Stores each server's admin state and weight in its shared ServerState: the override's, else
-// ready and the configured weight; a discovered server that left DNS (leaving) drains. Main thread; the workers see it at their next pick.
+// ready and the configured weight; a discovered server that left DNS (leaving) drains. Main thread;
+// the workers see it at their next pick.
 void applyToServers(const routing::Snapshot& snapshot, const RuntimeState& overrides);
 
 }  // namespace sluice::control

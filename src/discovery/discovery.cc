@@ -1,11 +1,9 @@
 #include "discovery/discovery.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
-#include <cstring>
 
 #include "base/log.h"
+#include "config/address_resolver.h"
 
 namespace sluice::discovery {
 namespace {
@@ -43,21 +41,9 @@ config::Address addressOf(const Record& record) {
     address.port = record.port;
     const bool v6 = record.ip.find(':') != std::string::npos;
     address.text = (v6 ? "[" + record.ip + "]" : record.ip) + ":" + std::to_string(record.port);
-    if (v6) {
-        sockaddr_in6 sin6{};
-        sin6.sin6_family = AF_INET6;
-        sin6.sin6_port = htons(record.port);
-        inet_pton(AF_INET6, record.ip.c_str(), &sin6.sin6_addr);
-        std::memcpy(&address.sockaddr, &sin6, sizeof sin6);
-        address.sockaddr_len = sizeof sin6;
-    } else {
-        sockaddr_in sin{};
-        sin.sin_family = AF_INET;
-        sin.sin_port = htons(record.port);
-        inet_pton(AF_INET, record.ip.c_str(), &sin.sin_addr);
-        std::memcpy(&address.sockaddr, &sin, sizeof sin);
-        address.sockaddr_len = sizeof sin;
-    }
+    // An IP literal from c-ares: the config's own literal path fills the sockaddr, no lookup.
+    std::string ignored;
+    config::AddressResolver(/*lookups=*/false).resolve(&address, &ignored);
     return address;
 }
 

@@ -13,8 +13,8 @@
 namespace sluice::http {
 
 struct ForwardInfo {
-    std::string_view client_ip;          // for X-Forwarded-For
-    bool tls = false;                    // X-Forwarded-Proto: https / http
+    std::string_view client_ip;  // for X-Forwarded-For
+    bool tls = false;            // X-Forwarded-Proto: https / http
     // The client is a trusted proxy (trusted_proxies): its X-Forwarded-For is kept and
     // client_ip appended, its X-Forwarded-Proto/-Host kept (the first non-empty of each).
     // Otherwise all three carry sluice's own values only.

@@ -28,10 +28,10 @@ uint32_t checkRateLimits(ProxyContext& ctx, const WorkerSnapshot& snap, size_t l
     const std::string_view path = pathOf(head.target);
     const auto address = edge::ClientAddress::of(client.peerSockaddr());
     uint32_t retry_after = 0;
-    const auto now_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count());
+    const auto now_us =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count());
     for (const edge::EdgeLimits::Rate& rate : rates) {
         if (!path.starts_with(rate.path_prefix)) continue;
         std::string_view key;

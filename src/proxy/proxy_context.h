@@ -28,7 +28,7 @@ struct ProcessCounters {
     std::atomic<int64_t> open_connections{0};
     std::atomic<uint64_t> accepted{0};
     std::atomic<uint64_t> requests{0};
-    std::atomic<uint64_t> client_aborts{0};  // HTTP requests whose client went away
+    std::atomic<uint64_t> client_aborts{0};   // HTTP requests whose client went away
     std::atomic<uint64_t> refused_per_ip{0};  // connections over max_connections_per_ip
     std::atomic<uint64_t> rate_limited{0};    // requests refused by a [[listener.rate_limit]]
 };

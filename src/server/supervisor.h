@@ -136,9 +136,9 @@ class Supervisor final : private control::Process, private admin::Source {
     std::vector<std::unique_ptr<Worker>> workers_;
     std::vector<uv_signal_t*> signals_;
     std::unique_ptr<loop::Timer> shutdown_timer_;
-    std::unique_ptr<loop::Timer> grace_timer_;       // while stop_grace runs
-    std::unique_ptr<health::HealthChecker> health_;  // active checks (main thread)
-    std::unique_ptr<PoolWatch> pool_watch_;          // "no available server" warnings
+    std::unique_ptr<loop::Timer> grace_timer_;         // while stop_grace runs
+    std::unique_ptr<health::HealthChecker> health_;    // active checks (main thread)
+    std::unique_ptr<PoolWatch> pool_watch_;            // "no available server" warnings
     std::unique_ptr<discovery::Discovery> discovery_;  // DNS discovery (main thread, c-ares)
     unsigned running_workers_ = 0;
     unsigned serving_workers_ = 0;               // workers whose sockets all accept

@@ -10,9 +10,10 @@
 // while (TAT <= now: a full bucket) may send burst + 1 requests at once (the one the rate allows
 // plus `burst` above it, config.md's meaning of burst), then one per T: over any span of time
 // W after a full bucket, at most burst + 1 + floor(W / T) requests. Time is a monotonic clock in
-// microseconds given to checkUs() (check() takes milliseconds, for tests); TATs are kept in microseconds, so T is exact to the microsecond (T =
-// per / rate rounded down, at least 1 µs: 3 per 1s gives T = 333,333 µs, one request in
-// 10^6 more than the exact rate allows, and rates above 1,000,000/s are not representable).
+// microseconds given to checkUs() (check() takes milliseconds, for tests); TATs are kept in
+// microseconds, so T is exact to the microsecond (T = per / rate rounded down, at least 1 µs: 3 per
+// 1s gives T = 333,333 µs, one request in 10^6 more than the exact rate allows, and rates above
+// 1,000,000/s are not representable).
 //
 // Use (on a worker, for each request a limit's path_prefix matches):
 //   const auto d = limiter.checkUs(key, limit, monotonic microseconds);

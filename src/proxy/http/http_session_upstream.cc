@@ -341,8 +341,8 @@ void HttpSession::releaseUpstream(bool reusable) {
     const upstream::Server* server = connector_.server();
     // A connection that began with a PROXY header carries this client's address: not pooled.
     upstream_->finish(reusable && !ctx_.draining() && !connector_.sendsProxyHeader(),
-                      ctx_.connectionPool(),
-                      server ? server->state.get() : nullptr, exchange_->selector->pool().config);
+                      ctx_.connectionPool(), server ? server->state.get() : nullptr,
+                      exchange_->selector->pool().config);
     upstream_.reset();
     // The next response may come over another connection: start from a clean parser, still
     // expecting the answer to the current request (HEAD framing).

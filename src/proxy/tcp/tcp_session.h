@@ -7,7 +7,8 @@
 // backpressure (a side's reads pause while the other side's write queue is over the high-water
 // mark), propagates half-close (FIN) each way, and closes after idle_timeout without bytes in
 // either direction. With accept_proxy_protocol, the PROXY header is read (within
-// client_header_timeout) before an upstream is chosen. Retires itself (ProxyContext::retire) when done.
+// client_header_timeout) before an upstream is chosen. Retires itself (ProxyContext::retire) when
+// done.
 
 #include <memory>
 #include <string>

@@ -209,9 +209,8 @@ name = "db"
 TEST(ConfigLoader, ValidGatedKeyYieldsOnlyTheGateError) {
     // Gated keys are still parsed; the gate is the only error they produce.
     const size_t pool_at = kListenerAndPool.find("[[pool]]");
-    const auto errors =
-        errorsOf(kListenerAndPool.substr(0, pool_at) + "h2c = true\n" +
-                 kListenerAndPool.substr(pool_at));
+    const auto errors = errorsOf(kListenerAndPool.substr(0, pool_at) + "h2c = true\n" +
+                                 kListenerAndPool.substr(pool_at));
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("h2c"), std::string::npos);
 }

@@ -110,7 +110,8 @@ TEST(FeatureGate, GatedKeysAreValidatedToo) {
 TEST(FeatureGate, ReportsEachUseSeparately) {
     const auto errors = errorsOf(kListener + "h2c = true\n" +
                                  "[[listener]]\nname = \"b\"\nbind = \"127.0.0.1:8081\"\n"
-                                 "pool = \"app\"\nh2c = true\n" + kPool);
+                                 "pool = \"app\"\nh2c = true\n" +
+                                 kPool);
     EXPECT_EQ(errors.size(), 2u);
 }
 

@@ -16,18 +16,11 @@
 namespace sluice::control {
 namespace {
 
+// testing::kOneServerFile with its state file at `state_file`.
 std::string auditFile(const std::string& state_file) {
-    return "[global]\nstate_file = \"" + state_file + R"("
-[[listener]]
-name = "web"
-bind = "127.0.0.1:8080"
-pool = "app"
-[[pool]]
-name = "app"
-  [[pool.server]]
-  name = "app1"
-  address = "127.0.0.1:8001"
-)";
+    std::string file = testing::kOneServerFile;
+    const std::string mark = "STATE_FILE";
+    return file.replace(file.find(mark), mark.size(), state_file);
 }
 
 class CommandsAuditTest : public ::testing::Test {

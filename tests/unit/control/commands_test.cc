@@ -248,14 +248,12 @@ TEST_F(CommandsTest, ShowStatsInTextAndJson) {
               std::string::npos)
         << text;
     const Json json = runJson("show stats");
-    EXPECT_EQ(
-        json["process"],
-        Json({{"accepted", 10},
-              {"client_aborts", 0},
-              {"open_connections", 3},
-              {"rate_limited", 0},
-              {"refused_per_ip", 0},
-              {"requests", 20}}));
+    EXPECT_EQ(json["process"], Json({{"accepted", 10},
+                                     {"client_aborts", 0},
+                                     {"open_connections", 3},
+                                     {"rate_limited", 0},
+                                     {"refused_per_ip", 0},
+                                     {"requests", 20}}));
     // Without counting scopes (this fake's snapshot has none) the rows are there, at zero.
     EXPECT_EQ(json["listeners"][0],
               Json({{"name", "web"},

@@ -11,18 +11,7 @@
 namespace sluice::control {
 namespace {
 
-const std::string kUpgradeFile = R"([global]
-state_file = "STATE_FILE"
-[[listener]]
-name = "web"
-bind = "127.0.0.1:8080"
-pool = "app"
-[[pool]]
-name = "app"
-  [[pool.server]]
-  name = "app1"
-  address = "127.0.0.1:8001"
-)";
+const std::string& kUpgradeFile = testing::kOneServerFile;
 
 class UpgradingProcess : public testing::FakeProcess {
   public:

@@ -32,6 +32,20 @@ inline config::Config loadOk(const std::string& toml) {
     return std::get<config::Config>(std::move(loaded));
 }
 
+// The smallest served file: one listener, pool "app" with server "app1". STATE_FILE as below.
+inline const std::string kOneServerFile = R"([global]
+state_file = "STATE_FILE"
+[[listener]]
+name = "web"
+bind = "127.0.0.1:8080"
+pool = "app"
+[[pool]]
+name = "app"
+  [[pool.server]]
+  name = "app1"
+  address = "127.0.0.1:8001"
+)";
+
 class FakeProcess : public Process {
   public:
     // `toml` may use STATE_FILE, replaced by a file in a fresh temporary directory.
