@@ -85,7 +85,7 @@ bool responseKeepAlive(const ResponseHead& head) {
 ResponseParser::ResponseParser(ResponseHandler& handler, uint64_t max_header_bytes)
     : MessageParser(HTTP_RESPONSE, &ResponseHead::reason, HeadScanner::Mode::kResponse,
                     kResponseWording, {max_header_bytes, kMaxResponseFields, 0}),
-      handler_(handler) {}
+      handler_(&handler) {}
 
 int ResponseParser::headersComplete(llhttp_t* p) {
     ResponseHead& head = head_;
@@ -104,7 +104,7 @@ int ResponseParser::headersComplete(llhttp_t* p) {
     head.keep_alive = responseKeepAlive(head) && llhttp_should_keep_alive(p) != 0;
     if (head.status == 101) {
         p->upgrade = 1;  // whatever the headers: the upstream now speaks something else
-        handler_.onResponseHead(head);
+        handler_->onResponseHead(head);
         return 1;  // no body; llhttp completes and stops with HPE_PAUSED_UPGRADE
     }
     p->upgrade = 0;
@@ -112,17 +112,17 @@ int ResponseParser::headersComplete(llhttp_t* p) {
         if (++interim_responses_ > kMaxInterimResponses) {
             return onError(502, "upstream sent too many interim responses");
         }
-        handler_.onInterimResponse(head);
+        handler_->onInterimResponse(head);
         return 1;
     }
     phase_ = Phase::kBody;
-    const Action action = handler_.onResponseHead(head);
+    const Action action = handler_->onResponseHead(head);
     if (head.framing == BodyFraming::kNone) return 1;  // HEAD, 204, 304, CL: 0
     return afterHead(action);
 }
 
 Action ResponseParser::deliverBody(std::string_view decoded) {
-    return handler_.onResponseBody(decoded);
+    return handler_->onResponseBody(decoded);
 }
 
 int ResponseParser::messageComplete(llhttp_t*) {
@@ -134,7 +134,7 @@ int ResponseParser::messageComplete(llhttp_t*) {
         stop_ = Stop::kInterim;
         return 0;
     }
-    handler_.onResponseComplete();
+    handler_->onResponseComplete();
     stop_ = Stop::kComplete;
     return HPE_PAUSED;
 }

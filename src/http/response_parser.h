@@ -47,6 +47,8 @@ class ResponseParser final : public MessageParser<ResponseParser, ResponseHead> 
   public:
     explicit ResponseParser(ResponseHandler& handler, uint64_t max_header_bytes = 64 * 1024);
 
+    // Who gets the events from now on (a parser kept by a pool serves one exchange at a time).
+    void setHandler(ResponseHandler& handler) { handler_ = &handler; }
     void setRequestMethod(std::string_view method);
     [[nodiscard]] FeedResult feed(std::string_view bytes);
     [[nodiscard]] FeedResult finish();  // upstream EOF
@@ -64,7 +66,7 @@ class ResponseParser final : public MessageParser<ResponseParser, ResponseHead> 
     Action deliverBody(std::string_view decoded);
     void messageEnded(Stop how);
 
-    ResponseHandler& handler_;
+    ResponseHandler* handler_;
     bool head_request_ = false;  // the request was HEAD: no body whatever the headers say
     bool expecting_ = false;     // setRequestMethod() called, response not complete yet
     bool started_ = false;

@@ -15,7 +15,11 @@ WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::S
 }
 
 ProxyContext::ProxyContext(uv_loop_t* loop, ProcessCounters& counters)
-    : loop_(loop), counters_(counters), connection_pool_(loop), retired_(loop) {}
+    : loop_(loop),
+      counters_(counters),
+      connection_pool_(loop),
+      exchange_parts_(loop),
+      retired_(loop) {}
 
 ProxyContext::~ProxyContext() = default;
 

@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "loop/delete_queue.h"
 #include "proxy/edge/edge_limits.h"
+#include "proxy/exchange/exchange_parts.h"
 #include "routing/router.h"
 #include "routing/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -69,6 +71,17 @@ class ProxyContext {
     const std::shared_ptr<WorkerSnapshot>& current() const { return current_; }
     void adopt(std::shared_ptr<WorkerSnapshot> snapshot) { current_ = std::move(snapshot); }
 
+    // What exchanges borrow for their life (exchange_parts.h).
+    ExchangePartsPool& exchangeParts() { return exchange_parts_; }
+    // Objects that end inside their own callbacks (exchanges): deleted once the loop is back
+    // in control.
+    template <class T>
+    void deleteLater(T* object) {
+        retired_.deleteLater(object);
+    }
+    // Scratch for one formatting job that ends before the loop runs again (access log lines).
+    std::string& scratch() { return scratch_; }
+
     void add(Session& session);
     // A session that ended (its connections closed, its timers stopped): out of the live list
     // now, deleted once the loop is back in control, so it may keep running until it returns.
@@ -85,7 +98,9 @@ class ProxyContext {
     std::shared_ptr<WorkerSnapshot> current_;
     Session* head_ = nullptr;
     bool draining_ = false;
-    loop::DeleteQueue retired_;  // last: sessions still queued go before the rest
+    std::string scratch_;
+    ExchangePartsPool exchange_parts_;  // before retired_: retired exchanges give parts back
+    loop::DeleteQueue retired_;         // last: sessions still queued go before the rest
 };
 
 }  // namespace sluice::proxy

@@ -29,6 +29,11 @@ class ConnectionPool : private net::ConnectionHandler {
     void put(const ServerState* server, net::TcpConnection* conn, uint64_t idle_timeout_ms,
              unsigned keepalive);
     void closeAll();
+    size_t idleCount() const {  // idle connections, all servers
+        size_t n = 0;
+        for (const auto& [server, conns] : idle_) n += conns.size();
+        return n;
+    }
     // Closes idle connections to servers not in `servers` (removed by a reload).
     void retainOnly(const std::set<const ServerState*>& servers);
 

@@ -6,11 +6,20 @@
 namespace sluice::upstream {
 
 void TriedSet::add(size_t index) {
+    if (index < 64) {
+        small_ |= uint64_t{1} << index;
+        return;
+    }
+    index -= 64;
     if (bits_.size() <= index) bits_.resize(index + 1, false);
     bits_[index] = true;
 }
 
-bool TriedSet::contains(size_t index) const { return index < bits_.size() && bits_[index]; }
+bool TriedSet::contains(size_t index) const {
+    if (index < 64) return (small_ >> index) & 1;
+    index -= 64;
+    return index < bits_.size() && bits_[index];
+}
 
 ServerSelector::ServerSelector(uv_loop_t* loop, std::shared_ptr<const Pool> pool, uint64_t seed)
     : loop_(loop), pool_(std::move(pool)), queue_timer_(loop, [this] { onQueueTick(); }) {

@@ -31,13 +31,17 @@ namespace sluice::upstream {
 // is available).
 class TriedSet {
   public:
-    void clear() { bits_.clear(); }
+    void clear() {
+        small_ = 0;
+        bits_.clear();
+    }
     void add(size_t index);
     bool contains(size_t index) const;
-    bool empty() const { return bits_.empty(); }
+    bool empty() const { return small_ == 0 && bits_.empty(); }
 
   private:
-    std::vector<bool> bits_;
+    uint64_t small_ = 0;      // indexes below 64 (no allocation for most pools)
+    std::vector<bool> bits_;  // index - 64 for the rest
 };
 
 struct Selection {

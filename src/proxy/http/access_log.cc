@@ -15,6 +15,12 @@
 namespace sluice::proxy {
 namespace {
 
+// The request's protocol as clients write it: HTTP/1.0, HTTP/1.1, HTTP/2.0.
+std::string_view protocolOf(const AccessRecord& r) {
+    if (r.version_major == 2) return "HTTP/2.0";
+    return r.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
 int openTarget(const std::string& target, std::string* error) {
     if (target == "off") return -1;
     if (target == "stderr") return STDERR_FILENO;
@@ -77,7 +83,7 @@ class JsonLine {
         put(r.client);
         put(r.method);
         put(r.target);
-        put(r.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1");
+        put(protocolOf(r));
         put(r.host);
         count(r.status);
         count(static_cast<int64_t>(r.bytes_sent));
@@ -125,7 +131,7 @@ void formatCombined(const AccessRecord& r, const char* when, std::string& out) {
     out += when;
     quoted("] \"", r.method);
     quoted(" ", r.target);
-    out += r.version_minor == 0 ? " HTTP/1.0\"" : " HTTP/1.1\"";
+    out.append(" ").append(protocolOf(r)).append("\"");
     number(" ", r.status);
     number(" ", static_cast<int64_t>(r.bytes_sent));
     quoted(" \"", r.referer);

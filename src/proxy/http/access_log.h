@@ -15,6 +15,7 @@ struct AccessRecord {
     std::string_view client;
     std::string_view method;
     std::string_view target;
+    int version_major = 1;
     int version_minor = 1;
     int status = 0;
     uint64_t bytes_sent = 0;  // response body bytes to the client

@@ -1,30 +1,15 @@
 #include "proxy/http/http_session.h"
 
-#include <cinttypes>
 #include <cstdio>
-#include <random>
 
 #include "base/log.h"
 #include "http/serializer.h"
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
-#include "proxy/edge/trusted_networks.h"
 #include "proxy/http/access_log.h"
 
 namespace sluice::proxy {
 namespace {
-
-// 16 hex digits, unique per process with overwhelming probability, no allocation.
-void makeRequestId(std::string& out) {
-    thread_local uint64_t state = std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32);
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016" PRIx64, z);
-    out.assign(buf, 16);
-}
 
 http::RequestLimits limitsOf(const config::ListenerConfig& listener) {
     http::RequestLimits limits;
@@ -59,14 +44,10 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       listener_(&snap_->snapshot->config->listeners[listener]),
       client_(client),
       redirect_(redirect),
-      connector_(ctx.loop(), ctx.connectionPool(), *this),
       request_parser_(*this, limitsOf(*listener_)),
-      response_parser_(*this),
-      client_timer_(ctx.loop(), [this] { onClientTimer(); }),
-      upstream_timer_(ctx.loop(), [this] { onUpstreamTimer(); }) {
+      client_timer_(ctx.loop(), [this] { onClientTimer(); }) {
     ctx_.add(*this);
     client_->setHandler(this);
-    connector_.setClient(client_);
     // Behind an L4 balancer: its PROXY header comes first, before TLS (timed by client_timer_).
     if (listener_->accept_proxy_protocol) client_->expectProxyHeader();
     if (!redirect_) {
@@ -86,38 +67,19 @@ HttpSession::~HttpSession() = default;
 
 void HttpSession::onData(net::TcpConnection& conn, std::string_view bytes) {
     if (finished_) return;
-    if (&conn == client_) {
-        if (state_ == State::kTunnel) {
-            if (!upstream_->conn().write(bytes)) return finish();
-            if (upstream_->conn().pendingBytes() > kHighWater) client_->stopReading();
-            return;
-        }
-        onClientData(bytes);
-    } else {
-        if (state_ == State::kTunnel) {
-            if (!client_->write(bytes)) return finish();
-            if (client_->pendingBytes() > kHighWater) upstream_->conn().stopReading();
-            return;
-        }
-        onUpstreamData(bytes);
+    if (state_ == State::kTunnel) {
+        net::TcpConnection& other = &conn == client_ ? *tunnel_ : *client_;
+        if (!other.write(bytes)) return finish();
+        if (other.pendingBytes() > kHighWater) conn.stopReading();
+        return;
     }
+    onClientData(bytes);
 }
 
 void HttpSession::onEof(net::TcpConnection& conn) {
     if (finished_) return;
-    if (&conn == client_) {
-        if (state_ == State::kTunnel) {
-            upstream_->conn().shutdownWrite();
-            return;
-        }
-        if (requestInFlight()) return abortForClient();
-        if (state_ == State::kHead && request_parser_.inHead()) {
-            LOG_DEBUG("client %s closed mid-request", client_->peerAddress().c_str());
-        }
-        return finish();
-    }
-    // Upstream EOF
     if (state_ == State::kTunnel) {
+        if (&conn == client_) return tunnel_->shutdownWrite();
         client_->shutdownWrite();
         if (client_->pendingBytes() == 0)
             finish();
@@ -125,54 +87,60 @@ void HttpSession::onEof(net::TcpConnection& conn) {
             state_ = State::kClosing;
         return;
     }
-    http::FeedResult result = response_parser_.finish();
-    if (result.kind != http::FeedResult::kError && exchange_->response_complete) {
-        // The close ended an until-close body: a complete response, not a reusable connection.
-        releaseUpstream(false);
-        return finishExchange();
+    if (requestInFlight()) return exchange_->abortForClient();
+    if (state_ == State::kHead && request_parser_.inHead()) {
+        LOG_DEBUG("client %s closed mid-request", client_->peerAddress().c_str());
     }
-    onUpstreamFailure(AttemptFailure::kBroken, "upstream closed the connection");
+    finish();
 }
 
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
     if (finished_) return;
-    const std::string why =
-        conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
     if (&conn == client_) {
-        LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(), why.c_str());
-        if (requestInFlight()) return abortForClient();
-        return finish();
+        LOG_DEBUG(
+            "client %s: %s", client_->peerAddress().c_str(),
+            conn.tlsError().empty() ? uv_strerror(uv_error) : ("TLS: " + conn.tlsError()).c_str());
+        if (requestInFlight()) return exchange_->abortForClient();
     }
-    if (state_ == State::kTunnel) return finish();
-    onUpstreamFailure(AttemptFailure::kBroken, why.c_str());
+    finish();
 }
 
 void HttpSession::onDrain(net::TcpConnection& conn) {
     if (finished_) return;
-    if (&conn == client_) {
-        if (state_ == State::kClosing) return finish();
-        // Client caught up: let the upstream's bytes flow again.
-        if (upstream_ && state_ == State::kTunnel) upstream_->conn().startReading();
-        if (upstream_ && state_ == State::kExchange) resumeUpstream();
-    } else {
-        // Upstream caught up: resume the request body.
-        if (state_ == State::kTunnel) {
-            client_->startReading();
-        } else if (state_ == State::kExchange && !exchange_->request_complete) {
-            resumeRequest();
-        }
+    if (state_ == State::kClosing) return finish();
+    if (state_ == State::kTunnel) {
+        // One side caught up: the other side's bytes may flow again.
+        (&conn == client_ ? tunnel_ : client_)->startReading();
+        return;
     }
+    // The client caught up: the exchange relays the upstream's bytes again.
+    if (exchange_ && state_ == State::kExchange) exchange_->downstreamWritable();
 }
 
 // ---------------------------------------------------------------------------------------------
 // Client side
 
+void HttpSession::newExchange() {
+    if (snap_ != ctx_.current() && requests_on_connection_ > 0) {
+        // Keep-alive clients move to the newest configuration at their next request.
+        snap_ = ctx_.current();
+        listener_ = &snap_->snapshot->config->listeners[listener_index_];
+    }
+    exchange_ =
+        std::make_unique<Exchange>(ctx_, snap_, listener_index_, static_cast<Downstream&>(*this),
+                                   request_parser_.head(), ctx_.now());
+}
+
+void HttpSession::retireExchange() {
+    if (exchange_) ctx_.deleteLater(exchange_.release());
+}
+
 void HttpSession::onClientData(std::string_view bytes) {
     if (state_ == State::kIdle) {
         state_ = State::kHead;
-        exchange_.emplace(ctx_.now(), request_id_);
+        newExchange();
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
-    } else if (state_ == State::kExchange && !exchange_->request_complete) {
+    } else if (exchange_ && exchange_->acceptsBody()) {
         // Body bytes: client_body_timeout is the longest gap between reads.
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     }
@@ -186,13 +154,23 @@ void HttpSession::onClientData(std::string_view bytes) {
 }
 
 bool HttpSession::buffersClientBytes() const {
-    return state_ == State::kQueued || state_ == State::kConnecting || state_ == State::kClosing ||
-           (state_ == State::kExchange && exchange_->request_complete);
+    return state_ == State::kClosing ||
+           (state_ == State::kExchange && exchange_ && !exchange_->acceptsBody());
+}
+
+bool HttpSession::requestInFlight() const {
+    return state_ == State::kExchange && exchange_ && exchange_->started();
 }
 
 void HttpSession::resumeRequest() {
     request_parser_.resume();
     pumpClient(/*always_feed=*/true);
+}
+
+void HttpSession::resumeRequestBody() {
+    // Inside onRequestHead the parser just continues when start() says so.
+    if (finished_ || in_head_callback_) return;
+    resumeRequest();
 }
 
 void HttpSession::pumpClient(bool always_feed) {
@@ -206,8 +184,7 @@ void HttpSession::pumpClient(bool always_feed) {
         if (client_in_.empty()) client_in_.swap(pending), client_in_.clear();
         if (finished_) return;
     }
-    if (client_in_.empty() && state_ != State::kQueued && state_ != State::kConnecting &&
-        state_ != State::kClosing && !(state_ == State::kExchange && exchange_->request_complete)) {
+    if (client_in_.empty() && !buffersClientBytes() && state_ != State::kTunnel) {
         if (state_ == State::kExchange && !client_->reading()) {
             // Reading resumes after our own pause: the client's body clock restarts.
             client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
@@ -235,100 +212,47 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
         case http::FeedResult::kError:
             LOG_DEBUG("client %s: bad request: %d %s", client_->peerAddress().c_str(),
                       result.status, result.reason);
-            if (exchange_->response_started) return finish();
-            // Nothing of this request went upstream; drop a half-sent exchange, if any.
-            releaseUpstream(false);
-            connector_.cancel();
-            respondError(result.status, rejectionTermination(result.status));
+            if (!exchange_) newExchange();
+            // Nothing of this request went upstream (the exchange drops a half-sent attempt).
+            exchange_->respondLocal(result.status, rejectionTermination(result.status));
             return;
     }
 }
 
 http::Action HttpSession::onRequestHead(http::RequestHead& head) {
-    if (snap_ != ctx_.current() && requests_on_connection_ > 0) {
-        // Keep-alive clients move to the newest configuration at their next request.
-        snap_ = ctx_.current();
-        listener_ = &snap_->snapshot->config->listeners[listener_index_];
-    }
     ++requests_on_connection_;
     ctx_.counters().requests.fetch_add(1, std::memory_order_relaxed);
-    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
+    if (!exchange_) newExchange();
+    state_ = State::kExchange;
     // The head is in; a body must now keep coming (client_body_timeout between reads).
     if (head.framing != http::BodyFraming::kNone) {
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     } else {
         client_timer_.stop();
     }
-    exchange_->client_keep_alive = head.keep_alive && !draining_ && !ctx_.draining();
-    exchange_->request_framing = head.framing;
+    client_keep_alive_ = head.keep_alive && !draining_ && !ctx_.draining();
     if (redirect_) {
         respondRedirect(head);
         return http::Action::kPause;
     }
-
-    // Before routing: a refused request counts for the listener, never for a pool.
-    if (const uint32_t retry_after =
-            checkRateLimits(ctx_, *snap_, listener_index_, *client_, head)) {
-        respondError(429, "rate_limited", retry_after);
-        return http::Action::kPause;
-    }
-
-    const int pool = snap_->routers[listener_index_]->route(head.host(), head.target);
-    if (pool < 0) {
-        respondError(404, "no_route");
-        return http::Action::kPause;
-    }
-    exchange_->selector = snap_->selectors[static_cast<size_t>(pool)].get();
-
-    // Request id: kept when the client sent one, generated otherwise.
-    if (!listener_->request_id_header.empty()) {
-        size_t at = head.headers.find(listener_->request_id_header);
-        if (at != http::HeaderList::npos) {
-            exchange_->request_id.assign(head.headers.value(at));
-        } else {
-            makeRequestId(exchange_->request_id);
-        }
-    }
-    http::ForwardInfo info;
-    info.client_ip = client_->peerAddress();
-    info.tls = client_->tls() != nullptr;
-    info.trusted_client = edge::inNetworks(listener_->trusted_proxies, client_->peerSockaddr());
-    info.forwarded_headers = listener_->forwarded_headers;
-    info.request_id_header = listener_->request_id_header;
-    info.request_id = exchange_->request_id;
-    head_out_.clear();
-    http::serializeRequestHead(head, head.framing, /*keep_alive=*/!head.upgrade, info, head_out_);
-    response_parser_.setRequestMethod(head.method);
-
     in_head_callback_ = true;
-    startUpstream();
+    const bool body_now = exchange_->start(/*end_of_request=*/false);
     in_head_callback_ = false;
     // Body bytes wait in client_in_ until an upstream connection is ready.
-    return state_ == State::kExchange ? http::Action::kContinue : http::Action::kPause;
+    return body_now ? http::Action::kContinue : http::Action::kPause;
 }
 
 http::Action HttpSession::onRequestBody(std::string_view decoded) {
-    if (!upstream_ || state_ != State::kExchange) return http::Action::kPause;
-    exchange_->body_started = true;
-    if (!writeBody(upstream_->conn(), exchange_->request_framing, decoded)) {
-        onUpstreamFailure(AttemptFailure::kBroken, "write failed");
-        return http::Action::kPause;
-    }
-    if (upstream_ && upstream_->conn().pendingBytes() > kHighWater) {
-        client_->stopReading();
-        return http::Action::kPause;
-    }
-    return http::Action::kContinue;
+    if (!exchange_ || !exchange_->acceptsBody()) return http::Action::kPause;
+    if (exchange_->requestBody(decoded)) return http::Action::kContinue;
+    // The upstream is full (it resumes us on its drain), or the exchange moved on.
+    if (exchange_ && exchange_->acceptsBody()) client_->stopReading();
+    return http::Action::kPause;
 }
 
 void HttpSession::onRequestComplete() {
-    exchange_->request_complete = true;
     client_timer_.stop();
-    if (upstream_ && exchange_->request_framing == http::BodyFraming::kChunked &&
-        !upstream_->conn().write("0\r\n\r\n")) {
-        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
-    }
-    restartResponseTimer();  // for the response head, or the next body bytes
+    if (exchange_) exchange_->requestEnd();
 }
 
 void HttpSession::onClientTimer() {
@@ -338,14 +262,12 @@ void HttpSession::onClientTimer() {
             // Keep-alive (or first request) wait expired: close quietly, like nginx.
             return finish();
         case State::kHead:
-            respondError(408, "client_header_timeout");
+            exchange_->respondLocal(408, "client_header_timeout");
             return;
         case State::kExchange:
-            if (!exchange_->request_complete) {
-                if (exchange_->response_started) return finish();
-                releaseUpstream(false);
-                connector_.cancel();
-                respondError(408, "client_body_timeout");
+            if (exchange_ && exchange_->acceptsBody()) {
+                if (exchange_->responseStarted()) return finish();
+                exchange_->respondLocal(408, "client_body_timeout");
             }
             return;
         default:
@@ -353,74 +275,147 @@ void HttpSession::onClientTimer() {
     }
 }
 
-bool HttpSession::requestInFlight() const {
-    return state_ == State::kQueued || state_ == State::kConnecting || state_ == State::kExchange;
-}
-
-// Like nginx without proxy_ignore_client_abort: a client that sends FIN (or errors) before its
-// response is complete has gone, whether it closed or only half-closed. Waiting for a response
-// nobody reads would hold the upstream connection and both descriptors until response_timeout;
-// finish() closes the upstream connection instead of pooling it (its response is unread).
-void HttpSession::abortForClient() {
-    LOG_DEBUG("client %s went away before its response was complete",
-              client_->peerAddress().c_str());
-    ctx_.counters().client_aborts.fetch_add(1, std::memory_order_relaxed);
-    if (!exchange_->response_started) exchange_->status = 499;  // nginx's "client closed request"
-    logAccess("client_abort");
-    finish();
-}
-
-void HttpSession::appendRequestIdHeader() {
-    if (exchange_->request_id.empty()) return;
-    extra_.append(listener_->request_id_header)
-        .append(": ")
-        .append(exchange_->request_id)
-        .append("\r\n");
-}
-
-void HttpSession::clientGone() {
-    if (requestInFlight()) return abortForClient();
-    finish();
-}
-
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
-    exchange_.reset();
     client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
     request_parser_.resume();
     if (!client_in_.empty()) {
         // Pipelined bytes already arrived: they start the next request now.
         state_ = State::kHead;
-        exchange_.emplace(ctx_.now(), request_id_);
+        newExchange();
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
     }
     pumpClient(false);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Local responses and the end of the session
+// Downstream: the response through this connection
 
-void HttpSession::respondError(int status, const char* termination, uint32_t retry_after_s) {
-    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
-    exchange_->status = status;
+SendResult HttpSession::sendInterim(const http::ResponseHead& head) {
+    bool ok;
+    if (head.status == 100) {
+        ok = client_->write("HTTP/1.1 100 Continue\r\n\r\n");
+    } else {
+        scratch_.clear();
+        http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
+                                    /*client_minor=*/1, {}, scratch_);
+        ok = client_->write(scratch_);
+    }
+    return ok ? SendResult::kOk : SendResult::kGone;
+}
+
+SendResult HttpSession::sendResponseHead(const http::ResponseHead& head, std::string_view extra,
+                                         bool request_complete) {
+    const int client_minor = request_parser_.head().version_minor;
+    response_framing_ = head.framing;
+    if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
+        response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
+    }
+    if (head.status == 101) {
+        response_framing_ = http::BodyFraming::kNone;
+        client_keep_alive_ = true;  // the connection becomes the tunnel
+    } else if (response_framing_ == http::BodyFraming::kUntilClose || !request_complete) {
+        // A response that ends with the connection, or arrives before the request finished
+        // (the rest of the request body would be unread): the client connection ends here.
+        client_keep_alive_ = false;
+    }
+    if (draining_ || ctx_.draining()) client_keep_alive_ = false;
+    response_head_.clear();
+    http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra,
+                                response_head_);
+    // Written with the first body bytes (one send for small responses), or at flushResponse().
+    response_head_pending_ = true;
+    return SendResult::kOk;
+}
+
+SendResult HttpSession::sendResponseBody(std::string_view data) {
+    const std::string_view head = takeResponseHead();
+    bool ok;
+    if (data.empty()) {
+        ok = head.empty() || client_->write(head);
+    } else if (response_framing_ == http::BodyFraming::kChunked) {
+        char size_line[24];
+        const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+        ok =
+            client_->write(head, std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
+    } else {
+        ok = client_->write(head, data);
+    }
+    if (!ok) return SendResult::kGone;
+    return client_->pendingBytes() > kHighWater ? SendResult::kFull : SendResult::kOk;
+}
+
+SendResult HttpSession::endResponse() {
+    const std::string_view head = takeResponseHead();
+    bool ok = true;
+    if (response_framing_ == http::BodyFraming::kChunked) {
+        ok = client_->write(head, "0\r\n\r\n");
+    } else if (!head.empty()) {
+        ok = client_->write(head);
+    }
+    return ok ? SendResult::kOk : SendResult::kGone;
+}
+
+SendResult HttpSession::flushResponse() {
+    const std::string_view head = takeResponseHead();
+    if (!head.empty() && !client_->write(head)) return SendResult::kGone;
+    return SendResult::kOk;
+}
+
+std::string_view HttpSession::takeResponseHead() {
+    if (!response_head_pending_) return {};
+    response_head_pending_ = false;
+    return response_head_;
+}
+
+uint64_t HttpSession::sendLocalResponse(int status, std::string_view extra) {
     state_ = State::kClosing;
     client_timer_.stop();
-    upstream_timer_.stop();
-    extra_.clear();
-    if (status == 503) extra_ = "Retry-After: 1\r\n";
-    if (retry_after_s > 0)
-        extra_.append("Retry-After: ").append(std::to_string(retry_after_s)).append("\r\n");
-    appendRequestIdHeader();
     scratch_.clear();
-    exchange_->bytes_sent = http::serializeErrorResponse(status, /*close=*/true, extra_, scratch_);
-    const bool sent = client_->write(scratch_);
-    if (status >= 500) {
-        LOG_INFO("%s -> %d (%s)", client_->peerAddress().c_str(), status, termination);
-    }
-    logAccess(termination);
-    if (!sent) return finish();  // the client is gone
-    closeAfterFlush();
+    const uint64_t bytes = http::serializeErrorResponse(status, /*close=*/true, extra, scratch_);
+    write_failed_ = !client_->write(scratch_);
+    return bytes;
 }
+
+void HttpSession::takeTunnel(net::TcpConnection* upstream, std::string_view rest) {
+    tunnel_ = upstream;
+    tunnel_->setHandler(this);
+    state_ = State::kTunnel;
+    client_timer_.stop();
+    write_failed_ = false;
+    if (!rest.empty() && !client_->write(rest)) write_failed_ = true;
+    if (!client_in_.empty()) {
+        if (!tunnel_->write(client_in_)) write_failed_ = true;
+        client_in_.clear();
+    }
+    client_->startReading();
+    tunnel_->startReading();
+}
+
+void HttpSession::onExchangeEnd(ExchangeEnd end) {
+    retireExchange();
+    switch (end) {
+        case ExchangeEnd::kComplete:
+            if (!client_keep_alive_) return closeAfterFlush();
+            return startNextRequest();
+        case ExchangeEnd::kLocal:
+            if (write_failed_) return finish();  // the client is gone
+            return closeAfterFlush();
+        case ExchangeEnd::kCut:
+            // Part of the response went out: a reset makes the truncation visible.
+            if (client_) client_->reset();
+            client_ = nullptr;
+            return finish();
+        case ExchangeEnd::kClientGone:
+            return finish();
+        case ExchangeEnd::kUpgraded:
+            if (write_failed_) return finish();
+            return;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local responses and the end of the session
 
 // redirect_http: 301 to the same host and target over https on the TLS listener's port.
 void HttpSession::respondRedirect(const http::RequestHead& head) {
@@ -438,20 +433,12 @@ void HttpSession::respondRedirect(const http::RequestHead& head) {
                                                              : target.find('/', scheme + 3);
         target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
     }
-    extra_.assign("Location: https://").append(host);
+    std::string location = "Location: https://";
+    location.append(host);
     if (listener_->bind.port != 443)
-        extra_.append(":").append(std::to_string(listener_->bind.port));
-    extra_.append(target).append("\r\n");
-    if (!exchange_) exchange_.emplace(ctx_.now(), request_id_);
-    exchange_->status = 301;
-    state_ = State::kClosing;
-    client_timer_.stop();
-    scratch_.clear();
-    exchange_->bytes_sent = http::serializeErrorResponse(301, /*close=*/true, extra_, scratch_);
-    const bool sent = client_->write(scratch_);
-    logAccess("redirect");
-    if (!sent) return finish();  // the client is gone
-    closeAfterFlush();
+        location.append(":").append(std::to_string(listener_->bind.port));
+    location.append(target).append("\r\n");
+    exchange_->respondLocal(301, "redirect", location);
 }
 
 void HttpSession::closeAfterFlush() {
@@ -461,46 +448,6 @@ void HttpSession::closeAfterFlush() {
     if (client_->pendingBytes() == 0) return finish();
     // onDrain finishes; a client that never reads is cut off after idle_timeout.
     client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
-}
-
-void HttpSession::logAccess(const char* termination) {
-    if (!exchange_) return;
-    const upstream::Server* answered_by = connector_.server();
-    metrics::recordExchange(
-        snap_->snapshot->stats.get(),
-        {listener_index_,
-         exchange_->selector ? std::string_view(exchange_->selector->pool().name())
-                             : std::string_view(),
-         answered_by ? connector_.serverIndex() : -1, exchange_->status,
-         ctx_.now() - exchange_->request_start_ms});
-    if (!accessLog().enabled()) return;
-    const http::RequestHead& head = request_parser_.head();
-    AccessRecord record;
-    record.client = client_ ? std::string_view(client_->peerAddress()) : std::string_view("-");
-    record.method = head.method;
-    record.target = head.target;
-    record.version_minor = head.version_minor;
-    record.status = exchange_->status;
-    record.bytes_sent = exchange_->bytes_sent;
-    size_t at = head.headers.find("Referer");
-    if (at != http::HeaderList::npos) record.referer = head.headers.value(at);
-    at = head.headers.find("User-Agent");
-    if (at != http::HeaderList::npos) record.user_agent = head.headers.value(at);
-    record.host = head.host();
-    const upstream::Server* server = connector_.server();
-    record.upstream = server ? std::string_view(server->config.name) : std::string_view("-");
-    record.pool = exchange_->selector ? std::string_view(exchange_->selector->pool().name())
-                                      : std::string_view("-");
-    record.connect_ms = exchange_->connect_ms;
-    record.first_byte_ms = exchange_->first_byte_ms;
-    record.total_ms = static_cast<int64_t>(ctx_.now() - exchange_->request_start_ms);
-    record.request_id = exchange_->request_id;
-    record.termination = termination;
-    if (const tls::TlsStream* tls = client_ ? client_->tls() : nullptr) {
-        record.tls_version = tls->version();
-        record.sni = tls->serverName();
-    }
-    accessLog().write(record, scratch_);
 }
 
 void HttpSession::drain() {
@@ -514,11 +461,12 @@ void HttpSession::finish() {
     if (finished_) return;
     finished_ = true;
     client_timer_.stop();
-    upstream_timer_.stop();
-    if (upstream_) {
-        upstream_.reset();  // closes it
+    if (exchange_) {
+        exchange_->cancel();  // closes its upstream connection, leaves the queue
+        retireExchange();
     }
-    connector_.cancel();
+    if (tunnel_) tunnel_->destroy();
+    tunnel_ = nullptr;
     metrics::connectionClosed(snap_->snapshot->stats.get(), listener_index_,
                               client_ ? client_->bytesRead() : 0,
                               client_ ? client_->bytesWritten() : 0);

@@ -1,7 +1,8 @@
 #pragma once
-// L7 proxy session: one client connection, requests one at a time (pipelined ones answered in
-// order), each routed to a pool, sent to a server chosen by the pool's balancer over a pooled or
-// new upstream connection, the response relayed back.
+// L7 proxy session: one HTTP/1.1 client connection, requests one at a time (pipelined ones
+// answered in order). It is the downstream of one Exchange per request (proxy/exchange/), which
+// routes it to a pool, sends it to a server chosen by the pool's balancer over a pooled or new
+// upstream connection and relays the response back through this connection's framing.
 //
 // Contract:
 // - Bodies stream both ways, never fully buffered: a side's reads pause while the other side has
@@ -28,21 +29,18 @@
 #include <string>
 
 #include "http/request_parser.h"
-#include "http/response_parser.h"
 #include "loop/deadline_timer.h"
 #include "net/tcp_connection.h"
-#include "proxy/http/exchange.h"
-#include "proxy/http/upstream_request.h"
+#include "proxy/exchange/downstream.h"
+#include "proxy/exchange/exchange.h"
 #include "proxy/proxy_context.h"
-#include "proxy/upstream_connector.h"
 
 namespace sluice::proxy {
 
 class HttpSession final : public Session,
-                          private UpstreamConnector::Owner,
+                          private Downstream,
                           private net::ConnectionHandler,
-                          private http::RequestHandler,
-                          private http::ResponseHandler {
+                          private http::RequestHandler {
   public:
     // Takes ownership of `client`; `listener` indexes the current snapshot's listeners.
     // With `redirect`, the connection came in on the listener's tls.redirect_http address:
@@ -55,19 +53,17 @@ class HttpSession final : public Session,
 
   private:
     enum class State {
-        kIdle,        // keep-alive: waiting for the next request
-        kHead,        // request head arriving
-        kQueued,      // head parsed, every available server at its cap: in the pool's queue
-        kConnecting,  // head parsed, waiting for an upstream connection (the connector's)
-        kExchange,    // request streaming up and/or response streaming down
-        kTunnel,      // after 101 Switching Protocols: bytes both ways
-        kClosing,     // final bytes flushing to the client
+        kIdle,      // keep-alive: waiting for the next request (no exchange)
+        kHead,      // request head arriving (its exchange made, not started)
+        kExchange,  // the exchange has the request: upstream wait, body up, response down
+        kTunnel,    // after 101 Switching Protocols: bytes both ways (tunnel_)
+        kClosing,   // final bytes flushing to the client
     };
 
     HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener, bool redirect);
     ~HttpSession() override;
 
-    // net::ConnectionHandler (client and upstream side)
+    // net::ConnectionHandler: the client, and the upstream once it is a tunnel
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
     void onEof(net::TcpConnection& conn) override;
     void onError(net::TcpConnection& conn, int uv_error) override;
@@ -79,11 +75,19 @@ class HttpSession final : public Session,
     http::Action onRequestBody(std::string_view decoded) override;
     void onRequestComplete() override;
 
-    // http::ResponseHandler
-    void onInterimResponse(const http::ResponseHead& head) override;
-    http::Action onResponseHead(http::ResponseHead& head) override;
-    http::Action onResponseBody(std::string_view decoded) override;
-    void onResponseComplete() override;
+    // Downstream: the exchange's view of this connection
+    const net::TcpConnection& client() const override { return *client_; }
+    void resumeRequestBody() override;
+    SendResult sendInterim(const http::ResponseHead& head) override;
+    SendResult sendResponseHead(const http::ResponseHead& head, std::string_view extra,
+                                bool request_complete) override;
+    SendResult sendResponseBody(std::string_view data) override;
+    SendResult endResponse() override;
+    SendResult flushResponse() override;
+    uint64_t sendLocalResponse(int status, std::string_view extra) override;
+    bool canTunnel() const override { return true; }
+    void takeTunnel(net::TcpConnection* upstream, std::string_view rest) override;
+    void onExchangeEnd(ExchangeEnd end) override;
 
     // client side
     void onClientData(std::string_view bytes);
@@ -92,47 +96,20 @@ class HttpSession final : public Session,
     void resumeRequest();  // resume a paused request parser and pump
     void handleRequestFeed(const http::FeedResult& result, std::string_view input);
     void onClientTimer();
-    // A request was parsed and its response is not complete (queued, connecting, exchanging).
-    bool requestInFlight() const;
-    void abortForClient();  // the client went away while requestInFlight()
-    void clientGone();      // a write to the client failed: abortForClient() or finish()
-    void startNextRequest();
-
-    // upstream side (http_session_upstream.cc)
-    // Asks the connector for a server: ends attached (kExchange), connecting, queued, or
-    // answered with an error. `retry`: a step of the connector's retry decision instead of a
-    // new request.
-    void startUpstream(const NextStep* retry = nullptr);
-    void onUpstreamReady(net::TcpConnection* conn, bool reused) override;
-    void onUpstreamUnavailable(int status, const char* termination) override;
-    void attachUpstream(net::TcpConnection* conn, bool reused);
-    void onUpstreamData(std::string_view bytes);
-    void resumeUpstream();
-    void handleResponseFeed(const http::FeedResult& result, std::string_view input);
-    // An attempt on an attached connection failed: the connector decides retry or fail.
-    void onUpstreamFailure(AttemptFailure failure, const char* what);
-    void onUpstreamTimer();
-    void restartResponseTimer();
-    void finishExchange();
-    void releaseUpstream(bool reusable);
-
-    // responses made here
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
-    // retry_after_s > 0 adds "Retry-After: N" (a 429 of a rate limit).
-    void respondError(int status, const char* termination, uint32_t retry_after_s = 0);
-    void appendRequestIdHeader();  // to extra_, when the request has an id
+    // A request was parsed and its exchange has not ended (waiting, streaming, relaying).
+    bool requestInFlight() const;
+    void newExchange();     // for the request whose first byte is here
+    void retireExchange();  // to the worker's delete queue (it may be on the stack)
+    void startNextRequest();
+
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
     void finish();
-    void logAccess(const char* termination);
-    // False: `to` is broken (the caller ends the exchange or the session).
-    [[nodiscard]] bool writeBody(net::TcpConnection& to, http::BodyFraming framing,
-                                 std::string_view data, std::string_view prefix = {});
     // The response head not yet written (empty when it was), for coalescing with body bytes.
     std::string_view takeResponseHead();
-    void flushResponseHead();
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
@@ -140,24 +117,21 @@ class HttpSession final : public Session,
     size_t listener_index_;
     const config::ListenerConfig* listener_;
     net::TcpConnection* client_;
-    bool redirect_;                            // tls.redirect_http connection
-    std::optional<UpstreamRequest> upstream_;  // the current attempt's (connected or pooled)
-    UpstreamConnector connector_;
+    net::TcpConnection* tunnel_ = nullptr;  // the upstream after a 101
+    bool redirect_;                         // tls.redirect_http connection
     http::RequestParser request_parser_;
-    http::ResponseParser response_parser_;
-    loop::DeadlineTimer client_timer_;    // header, body, idle timeouts
-    loop::DeadlineTimer upstream_timer_;  // response_timeout (head, body gaps)
+    loop::DeadlineTimer client_timer_;  // header, body, idle timeouts
     State state_ = State::kIdle;
+    std::unique_ptr<Exchange> exchange_;  // the current request's (none between requests)
 
     std::string client_in_;      // client bytes not yet parsed (parser paused)
-    std::string upstream_in_;    // upstream bytes not yet parsed (client backpressure)
-    std::string head_out_;       // serialized request head (kept for a retry on another server)
-    std::string scratch_;        // response heads, error responses, log lines
-    std::string extra_;          // extra response header lines (request id, Retry-After)
     std::string response_head_;  // serialized response head, sent with the first body bytes
-    std::string request_id_;     // Exchange::request_id's storage
-    std::optional<Exchange> exchange_;  // the current request's (none between requests)
-    bool in_head_callback_ = false;     // inside onRequestHead: the request parser is running
+    std::string scratch_;        // local responses, interim heads
+    http::BodyFraming response_framing_ = http::BodyFraming::kNone;
+    bool response_head_pending_ = false;  // response_head_ is not written yet
+    bool client_keep_alive_ = true;       // the connection stays open after this response
+    bool write_failed_ = false;           // a local response's write failed: no flush to wait for
+    bool in_head_callback_ = false;       // inside onRequestHead: the request parser is running
     bool draining_ = false;
     bool finished_ = false;
     unsigned requests_on_connection_ = 0;

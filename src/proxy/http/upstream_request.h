@@ -28,6 +28,12 @@ class UpstreamRequest {
     // The serialized request head, with the last chunk of a chunked body that is already known
     // to be empty (a retry after the whole request was read). False: the connection is broken.
     [[nodiscard]] bool sendHead(std::string_view head, bool last_chunk);
+    // Hands the connection over (a tunnel after 101); the caller owns it now.
+    net::TcpConnection* release() {
+        net::TcpConnection* conn = conn_;
+        conn_ = nullptr;
+        return conn;
+    }
     // Ends the attempt: with `reusable` (and a pool to give it to) the connection is idle in
     // `pool` for `server`, otherwise closed.
     void finish(bool reusable, upstream::ConnectionPool& pool, const upstream::ServerState* server,

@@ -329,3 +329,22 @@ TEST_F(SlowStartSelectorTest, WithoutSlowStartANewServerTakesItsShareAtOnce) {
 
 }  // namespace
 }  // namespace sluice::upstream
+
+namespace sluice::upstream {
+namespace {
+
+TEST(TriedSetTest, RemembersIndexesBelowAndAbove64) {
+    TriedSet tried;
+    EXPECT_TRUE(tried.empty());
+    for (size_t i : {0u, 1u, 63u, 64u, 65u, 200u}) tried.add(i);
+    for (size_t i : {0u, 1u, 63u, 64u, 65u, 200u}) EXPECT_TRUE(tried.contains(i)) << i;
+    for (size_t i : {2u, 62u, 66u, 199u, 201u, 5000u}) EXPECT_FALSE(tried.contains(i)) << i;
+    EXPECT_FALSE(tried.empty());
+    tried.clear();
+    EXPECT_TRUE(tried.empty());
+    EXPECT_FALSE(tried.contains(0));
+    EXPECT_FALSE(tried.contains(64));
+}
+
+}  // namespace
+}  // namespace sluice::upstream

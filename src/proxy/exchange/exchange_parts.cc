@@ -1,0 +1,50 @@
+#include "proxy/exchange/exchange_parts.h"
+
+namespace sluice::proxy {
+namespace {
+
+// The parser's handler while the parts sit in the pool (never called: a pooled parser is fed
+// nothing).
+class NoHandler final : public http::ResponseHandler {
+    void onInterimResponse(const http::ResponseHead&) override {}
+    http::Action onResponseHead(http::ResponseHead&) override { return http::Action::kPause; }
+    http::Action onResponseBody(std::string_view) override { return http::Action::kPause; }
+    void onResponseComplete() override {}
+};
+NoHandler no_handler;
+
+constexpr size_t kMaxKeptBytes = 16 * 1024;  // a string with more capacity is not kept
+
+void clearString(std::string& s) {
+    s.clear();
+    if (s.capacity() > kMaxKeptBytes) std::string().swap(s);
+}
+
+}  // namespace
+
+ExchangeParts::ExchangeParts(uv_loop_t* loop) : parser(no_handler), timer(loop, [] {}) {}
+
+void ExchangeParts::clear() {
+    parser.reset();
+    parser.setHandler(no_handler);
+    timer.setCallback([] {});
+    clearString(head_out);
+    clearString(upstream_in);
+    clearString(extra);
+    clearString(request_id);
+}
+
+std::unique_ptr<ExchangeParts> ExchangePartsPool::take() {
+    if (spare_.empty()) return std::make_unique<ExchangeParts>(loop_);
+    std::unique_ptr<ExchangeParts> parts = std::move(spare_.back());
+    spare_.pop_back();
+    return parts;
+}
+
+void ExchangePartsPool::give(std::unique_ptr<ExchangeParts> parts) {
+    if (!parts || spare_.size() >= kMaxSpare) return;
+    parts->clear();
+    spare_.push_back(std::move(parts));
+}
+
+}  // namespace sluice::proxy
