@@ -424,12 +424,7 @@ http::Action Exchange::onResponseHead(http::ResponseHead& head) {
 
     std::string& extra = parts_->extra;
     extra.clear();
-    if (!parts_->request_id.empty()) {
-        extra.append(listener_->request_id_header)
-            .append(": ")
-            .append(parts_->request_id)
-            .append("\r\n");
-    }
+    appendRequestIdLine(extra);
     // Sent with the first body bytes (one write for small responses), or once the parser
     // returns (flushResponse).
     if (!sent(downstream_.sendResponseHead(head, extra, request_complete_)))
@@ -456,6 +451,14 @@ void Exchange::onResponseComplete() {
     if (ended_ || retry_response_ || upgrade_refused_) return;
     if (!sent(downstream_.endResponse())) return;
     response_complete_ = true;  // finishExchange() runs once the parser has returned
+}
+
+void Exchange::appendRequestIdLine(std::string& lines) const {
+    if (parts_->request_id.empty()) return;
+    lines.append(listener_->request_id_header)
+        .append(": ")
+        .append(parts_->request_id)
+        .append("\r\n");
 }
 
 bool Exchange::sent(SendResult result) {
@@ -495,12 +498,7 @@ void Exchange::respondLocal(int status, const char* termination, std::string_vie
     lines.clear();
     if (status == 503) lines = "Retry-After: 1\r\n";
     lines.append(extra);
-    if (!parts_->request_id.empty()) {
-        lines.append(listener_->request_id_header)
-            .append(": ")
-            .append(parts_->request_id)
-            .append("\r\n");
-    }
+    appendRequestIdLine(lines);
     bytes_sent_ = downstream_.sendLocalResponse(status, lines);
     if (status >= 500) {
         LOG_INFO("%s -> %d (%s)", downstream_.client().peerAddress().c_str(), status, termination);

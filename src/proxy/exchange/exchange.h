@@ -125,6 +125,8 @@ class Exchange final : private UpstreamConnector::Owner,
     void dropUpstream();  // closes the attempt's connection (also inside parser callbacks)
     // A send's result: false when the exchange cannot go on (kGone: aborted for the client).
     bool sent(SendResult result);
+    // "<request_id_header>: <id>\r\n" when the request has an id.
+    void appendRequestIdLine(std::string& lines) const;
     void logAccess(const char* termination);
     void end(ExchangeEnd how);  // the last act of every path
 
