@@ -151,7 +151,7 @@ struct TlsCertificate {
 struct ListenerTlsConfig {
     std::vector<TlsCertificate> certificates;
     TlsVersion min_version = TlsVersion::kTls12;
-    std::vector<std::string> alpn{"http/1.1"};
+    std::vector<std::string> alpn{"http/1.1"};  // ["h2", "http/1.1"] if the listener's http2
     std::optional<Address> redirect_http;
 };
 
@@ -192,9 +192,7 @@ struct ListenerConfig {
     std::vector<Network> trusted_proxies;  // http: whose X-Forwarded-* are kept
     uint64_t max_connections_per_ip = 0;   // 0 = unlimited
     bool freebind = false;                 // IP_FREEBIND
-    // HTTP/2 is not built yet: the feature gate rejects http2 = true written in the file, h2c,
-    // the http2_* keys and "h2" in tls.alpn; until then nothing reads these four.
-    bool http2 = true;  // http with tls: offer "h2" by ALPN
+    bool http2 = true;  // http with tls: offer "h2" by ALPN (the default alpn lists it first)
     bool h2c = false;   // http without tls: HTTP/2 with prior knowledge too
     uint32_t http2_max_concurrent_streams = 100;
     uint64_t http2_initial_window = 64 * 1024;  // per-stream receive window, bytes

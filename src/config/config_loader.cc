@@ -8,7 +8,6 @@
 
 #include "config/config_reader.h"
 #include "config/diagnostics.h"
-#include "config/feature_gate.h"
 #include "config/text_limits.h"
 #include "config/toml_document.h"
 
@@ -46,7 +45,6 @@ std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
     Config config;
     config.path = path;
     ConfigReader(&diags, options.resolve_hostnames).read(root, &config);
-    checkFeatureGates(root, &diags);  // after validation: invalid values are not gated twice
     if (!diags.empty()) return ConfigErrors{diags.format(path)};
     return config;
 }

@@ -23,17 +23,12 @@ struct LoadOptions {
 };
 
 // Parses, validates and resolves every address. Either a complete Config or all errors; a
-// config never half-loads. Features that are parsed but not built yet are reported as errors
-// naming the feature (see unsupportedFeatures()).
+// config never half-loads.
 std::variant<Config, ConfigErrors> loadConfig(const std::string& path);
 
 // Same, from text already in memory; `path` is used only in messages.
 std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
                                                         const std::string& path,
                                                         const LoadOptions& options = {});
-
-// Features whose keys are accepted by the schema but rejected because they are not built yet
-// (the feature gate, src/config/feature_gate.cc), e.g. "TLS termination".
-std::vector<std::string> unsupportedFeatures();
 
 }  // namespace sluice::config

@@ -55,6 +55,8 @@ class ConfigReader {
     // Keys that only make sense for http listeners, or with or without TLS.
     void checkHttpOnlyKeys(TableReader& r, const ListenerConfig& listener, bool mode_known,
                            const std::string& who);
+    // The default tls.alpn of an http listener: ["h2", "http/1.1"] while http2 = true.
+    static void defaultAlpn(const toml::value* tls_table, ListenerConfig* listener);
     // trusted_proxies: an array of networks.
     void readNetworks(TableReader& reader, const char* key, std::vector<Network>* out);
 

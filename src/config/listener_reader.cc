@@ -81,6 +81,7 @@ void ConfigReader::readListener(const toml::value& table, ListenerConfig* listen
         }
     }
     checkHttpOnlyKeys(r, *listener, mode_known, who);
+    defaultAlpn(r.find("tls"), listener);
 
     bool catch_all = false;
     const toml::value* routes = r.findArrayOfTables("route");
@@ -135,6 +136,8 @@ void ConfigReader::checkHttpOnlyKeys(TableReader& r, const ListenerConfig& liste
             r.error(*h2c, "h2c",
                     "is HTTP/2 without TLS; with [listener.tls], HTTP/2 is offered by ALPN "
                     "(http2 = true)");
+        } else if (!listener.http2) {
+            r.error(*h2c, "h2c", "needs http2 = true");
         }
     }
     // "h2" is offered only while http2 = true (config.md).
@@ -145,6 +148,15 @@ void ConfigReader::checkHttpOnlyKeys(TableReader& r, const ListenerConfig& liste
                           "listener.tls.alpn: \"h2\" needs the listener's http2 = true");
         }
     }
+}
+
+void ConfigReader::defaultAlpn(const toml::value* tls_table, ListenerConfig* listener) {
+    // Without an `alpn` list, an http listener with http2 = true offers h2 before http/1.1.
+    if (!listener->tls || listener->mode != ListenerMode::kHttp || !listener->http2) return;
+    if (tls_table != nullptr && tls_table->is_table() && tls_table->as_table().count("alpn") != 0) {
+        return;
+    }
+    listener->tls->alpn = {"h2", "http/1.1"};
 }
 
 void ConfigReader::readNetworks(TableReader& reader, const char* key, std::vector<Network>* out) {

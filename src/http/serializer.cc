@@ -264,8 +264,11 @@ void serializeRequestHead(const RequestHead& head, BodyFraming framing, bool kee
         } else if (!host.empty()) {
             appendField(out, "X-Forwarded-Host", host);
         }
+        // RFC 9110 7.6.3: the protocol version the request was received with.
         appendJoined(out, h, "Via", FieldName::kVia,
-                     head.version_minor == 0 ? "1.0 sluice" : "1.1 sluice");
+                     head.version_major == 2   ? "2.0 sluice"
+                     : head.version_minor == 0 ? "1.0 sluice"
+                                               : "1.1 sluice");
     }
     if (!info.request_id_header.empty() && !has_request_id) {
         appendField(out, info.request_id_header, info.request_id);

@@ -186,10 +186,11 @@ void ServerSession::releaseStream(Stream* s) {
 }
 
 bool ServerSession::submitHead(Stream& s, int status, const http::HeaderList* headers,
-                               bool end_stream) {
+                               bool end_stream, const http::HeaderList* extra) {
     fields_.clear();
     if (!fields_.addStatus(status)) return false;
     if (headers != nullptr) fields_.addFrom(*headers, false);
+    if (extra != nullptr) fields_.addFrom(*extra, false);
     std::vector<nghttp2_nv>& nva = nvArray(fields_);
     int rv;
     if (status < 200) {
@@ -215,10 +216,10 @@ bool ServerSession::submitInformational(int32_t stream_id, const http::ResponseH
 }
 
 bool ServerSession::submitResponse(int32_t stream_id, const http::ResponseHead& head,
-                                   bool end_stream) {
+                                   bool end_stream, const http::HeaderList* extra) {
     Stream* s = ownedStream(stream_id);
     if (s == nullptr || s->head_submitted || head.status < 200) return false;
-    return submitHead(*s, head.status, &head.headers, end_stream);
+    return submitHead(*s, head.status, &head.headers, end_stream, extra);
 }
 
 void ServerSession::resumeIfDeferred(Stream& s) {
@@ -253,7 +254,7 @@ bool ServerSession::endResponse(int32_t stream_id, const http::HeaderList* trail
     return true;
 }
 
-bool ServerSession::respondWithError(Stream& s, int status) {
+bool ServerSession::respondWithError(Stream& s, int status, const http::HeaderList* extra) {
     // The same body as HTTP/1.1 error responses (http::serializeErrorResponse).
     std::string body = std::to_string(status);
     body += ' ';
@@ -262,16 +263,17 @@ bool ServerSession::respondWithError(Stream& s, int status) {
     http::HeaderList headers;
     headers.add("content-type", "text/plain");
     headers.add("content-length", std::to_string(body.size()));
-    if (!submitHead(s, status, &headers, false)) return false;
+    if (!submitHead(s, status, &headers, false, extra)) return false;
     s.body.append(body);
     s.end_submitted = true;
     return true;
 }
 
-bool ServerSession::sendErrorResponse(int32_t stream_id, int status) {
+bool ServerSession::sendErrorResponse(int32_t stream_id, int status,
+                                      const http::HeaderList* extra) {
     Stream* s = ownedStream(stream_id);
     if (s == nullptr || s->head_submitted || status < 200) return false;
-    return respondWithError(*s, status);
+    return respondWithError(*s, status, extra);
 }
 
 void ServerSession::resetStream(int32_t stream_id, ErrorCode code) {

@@ -169,12 +169,15 @@ class ServerSession {
     // A 1xx other than 101, before the final response (e.g. 100 Continue, 103).
     bool submitInformational(int32_t stream_id, const http::ResponseHead& head);
     // The final response head (status >= 200). `end_stream`: no body (HEAD, 204, 304...).
-    bool submitResponse(int32_t stream_id, const http::ResponseHead& head, bool end_stream);
+    // `extra`: fields added after the head's (the request id), filtered like them.
+    bool submitResponse(int32_t stream_id, const http::ResponseHead& head, bool end_stream,
+                        const http::HeaderList* extra = nullptr);
     WriteStatus writeBody(int32_t stream_id, std::string_view bytes);
     // The body is complete; `trailers` (nullptr or empty: none) go out after it.
     bool endResponse(int32_t stream_id, const http::HeaderList* trailers = nullptr);
-    // A short text/plain response ("502 Bad Gateway\n") in place of any response head.
-    bool sendErrorResponse(int32_t stream_id, int status);
+    // A short text/plain response ("502 Bad Gateway\n") in place of any response head, with
+    // `extra` fields (Retry-After, Location, the request id).
+    bool sendErrorResponse(int32_t stream_id, int status, const http::HeaderList* extra = nullptr);
     // RST_STREAM; the stream's handler is detached at once (no onClose()).
     void resetStream(int32_t stream_id, ErrorCode code = ErrorCode::kInternalError);
     // `n` bytes of onRequestData() were consumed: reopens the stream's receive window.
@@ -206,8 +209,9 @@ class ServerSession {
     Stream* ownedStream(int32_t stream_id) const;  // delivered to the owner, not reset by it
     Stream* openStream(int32_t stream_id);
     void releaseStream(Stream* s);
-    bool submitHead(Stream& s, int status, const http::HeaderList* headers, bool end_stream);
-    bool respondWithError(Stream& s, int status);
+    bool submitHead(Stream& s, int status, const http::HeaderList* headers, bool end_stream,
+                    const http::HeaderList* extra = nullptr);
+    bool respondWithError(Stream& s, int status, const http::HeaderList* extra = nullptr);
     void resumeIfDeferred(Stream& s);
     void onRequestHeaders(Stream& s, bool end_stream);
     void onRequestTrailers(Stream& s);

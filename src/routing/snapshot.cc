@@ -4,9 +4,17 @@
 
 namespace sluice::routing {
 
+namespace {
+// A server is the same across a reload only at the same resolved address: one whose address
+// changed is a new server (fresh state, and no pooled connection to the old address is used).
+std::string addressKey(const config::Address& address) {
+    return std::string(reinterpret_cast<const char*>(&address.sockaddr), address.sockaddr_len);
+}
+}  // namespace
+
 std::shared_ptr<upstream::ServerState> ServerStateRegistry::obtain(
     const std::string& pool, const config::ServerConfig& server) {
-    auto& slot = states_[{pool, server.name}];
+    auto& slot = states_[{pool, server.name, addressKey(server.address)}];
     if (!slot) {
         slot = std::make_shared<upstream::ServerState>();
         slot->weight.store(server.weight);
@@ -15,9 +23,11 @@ std::shared_ptr<upstream::ServerState> ServerStateRegistry::obtain(
 }
 
 void ServerStateRegistry::retainOnly(const config::Config& config) {
-    std::set<std::pair<std::string, std::string>> keep;
+    std::set<Key> keep;
     for (const auto& pool : config.pools) {
-        for (const auto& server : pool.servers) keep.insert({pool.name, server.name});
+        for (const auto& server : pool.servers) {
+            keep.insert({pool.name, server.name, addressKey(server.address)});
+        }
     }
     for (auto it = states_.begin(); it != states_.end();) {
         it = keep.count(it->first) ? std::next(it) : states_.erase(it);

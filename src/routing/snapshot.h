@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,14 +21,16 @@ namespace sluice::routing {
 // Main thread only: the ServerState of each pool/name, kept across generations.
 class ServerStateRegistry {
   public:
-    // The existing state for pool/name, or a fresh one (weight from the config).
+    // The existing state for pool/name at the server's resolved address, or a fresh one (weight
+    // from the config).
     std::shared_ptr<upstream::ServerState> obtain(const std::string& pool,
                                                   const config::ServerConfig& server);
     // Drops states of servers absent from `config`.
     void retainOnly(const config::Config& config);
 
   private:
-    std::map<std::pair<std::string, std::string>, std::shared_ptr<upstream::ServerState>> states_;
+    using Key = std::tuple<std::string, std::string, std::string>;  // pool, name, address bytes
+    std::map<Key, std::shared_ptr<upstream::ServerState>> states_;
 };
 
 struct Snapshot {

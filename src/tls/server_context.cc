@@ -169,7 +169,7 @@ std::variant<std::shared_ptr<const ServerContext>, std::vector<std::string>> Ser
     self->self_ = self;
     for (const std::string& protocol : tls.alpn) {
         if (protocol.empty() || protocol.size() > 255) continue;  // the loader rejects these
-        // The loader rejects unserved protocols too ("h2" until HTTP/2 is built); this layer
+        // The loader only lets "h2" through for http listeners with http2 = true; this layer
         // must not depend on it: onAlpn only ever chooses from this list.
         if (!isServedAlpnProtocol(protocol)) continue;
         self->alpn_wire_.push_back(static_cast<unsigned char>(protocol.size()));

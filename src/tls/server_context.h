@@ -24,10 +24,8 @@ namespace sluice::tls {
 class TicketKeys;
 
 // The protocols sluice speaks behind TLS, the only ones ALPN ever selects whatever a listener's
-// `alpn` list says (selecting one it does not speak, "h2", made clients wait for HTTP/2 and get
-// HTTP/1.1). A client offering none of them gets no ALPN and HTTP/1.1. Add "h2" here when
-// HTTP/2 is served.
-inline constexpr std::array<std::string_view, 1> kServedAlpnProtocols = {"http/1.1"};
+// `alpn` list says. A client offering none of them gets no ALPN and HTTP/1.1.
+inline constexpr std::array<std::string_view, 2> kServedAlpnProtocols = {"h2", "http/1.1"};
 bool isServedAlpnProtocol(std::string_view protocol);
 
 class ServerContext {

@@ -131,19 +131,32 @@ class TlsTerminationTest(SluiceTestCase):
 
     def test_tls13_and_tls12_with_alpn(self):
         port = self.start_tls()
+        # The default alpn (http2 = true) is ["h2", "http/1.1"], in server preference order.
         ctx = client_context(self.pki.ca)
-        ctx.set_alpn_protocols(["h2", "http/1.1"])
-        status, _, _, info = tls_get(port, ctx, "a.test")
+        ctx.set_alpn_protocols(["http/1.1", "h2"])
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                             server_hostname="a.test") as s:
+            self.assertEqual((s.version(), s.selected_alpn_protocol()), ("TLSv1.3", "h2"))
+        ctx11 = client_context(self.pki.ca)
+        ctx11.set_alpn_protocols(["http/1.1"])
+        status, _, _, info = tls_get(port, ctx11, "a.test")
         self.assertEqual((status, info["version"], info["alpn"]), (200, "TLSv1.3", "http/1.1"))
         ctx12 = client_context(self.pki.ca, maximum_version=ssl.TLSVersion.TLSv1_2)
         ctx12.set_alpn_protocols(["http/1.1"])
         status, _, _, info = tls_get(port, ctx12, "b.test")
         self.assertEqual((status, info["version"], info["alpn"]), (200, "TLSv1.2", "http/1.1"))
         # A client that offers no protocol sluice speaks still gets through, without ALPN.
-        ctx_h2 = client_context(self.pki.ca)
-        ctx_h2.set_alpn_protocols(["h2"])
-        status, _, _, info = tls_get(port, ctx_h2, "a.test")
+        ctx_other = client_context(self.pki.ca)
+        ctx_other.set_alpn_protocols(["spdy/3.1"])
+        status, _, _, info = tls_get(port, ctx_other, "a.test")
         self.assertEqual((status, info["alpn"]), (200, None))
+
+    def test_alpn_list_without_h2_serves_http11_only(self):
+        port = self.start_tls(extra_tls='alpn = ["http/1.1"]\n')
+        ctx = client_context(self.pki.ca)
+        ctx.set_alpn_protocols(["h2", "http/1.1"])
+        status, _, _, info = tls_get(port, ctx, "a.test")
+        self.assertEqual((status, info["alpn"]), (200, "http/1.1"))
 
     def s_client(self, port, *args):
         """openssl s_client handshake only; returns (exit code, output)."""

@@ -7,6 +7,7 @@
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 #include "proxy/http/access_log.h"
+#include "proxy/http2/http2_connection.h"
 
 namespace sluice::proxy {
 namespace {
@@ -135,7 +136,36 @@ void HttpSession::retireExchange() {
     if (exchange_) ctx_.deleteLater(exchange_.release());
 }
 
+bool HttpSession::takeHttp2(std::string_view bytes) {
+    std::string_view first = bytes;
+    if (!client_in_.empty()) {
+        client_in_.append(bytes);
+        first = client_in_;
+    }
+    const Http2Connection::Choice choice = Http2Connection::choose(*listener_, *client_, first);
+    if (choice == Http2Connection::Choice::kUndecided) {
+        if (client_in_.empty()) client_in_.assign(bytes);
+        return true;
+    }
+    protocol_known_ = true;
+    if (choice == Http2Connection::Choice::kHttp1) {
+        if (client_in_.empty()) return false;  // `bytes` are parsed as usual
+        std::string held;
+        held.swap(client_in_);
+        onClientData(held);
+        return true;
+    }
+    // The connection (its socket, address slot and accounting) is the HTTP/2 session's now.
+    finished_ = true;
+    client_timer_.stop();
+    Http2Connection::start(ctx_, snap_, listener_index_, std::exchange(client_, nullptr),
+                           std::move(lease_), first);
+    ctx_.retire(*this);
+    return true;
+}
+
 void HttpSession::onClientData(std::string_view bytes) {
+    if (!protocol_known_ && !redirect_ && takeHttp2(bytes)) return;
     if (state_ == State::kIdle) {
         state_ = State::kHead;
         newExchange();

@@ -91,6 +91,10 @@ class HttpSession final : public Session,
 
     // client side
     void onClientData(std::string_view bytes);
+    // On the connection's first bytes: true when they are HTTP/2's (ALPN h2, or the h2c
+    // preface), and the connection went to an Http2Connection (this session is over), or may
+    // be (a prefix of the preface: held in client_in_ until more arrives).
+    bool takeHttp2(std::string_view bytes);
     // Feed saved client bytes to the parser (while it is not paused), then read more.
     void pumpClient(bool always_feed);
     void resumeRequest();  // resume a paused request parser and pump
@@ -134,6 +138,7 @@ class HttpSession final : public Session,
     bool in_head_callback_ = false;       // inside onRequestHead: the request parser is running
     bool draining_ = false;
     bool finished_ = false;
+    bool protocol_known_ = false;  // HTTP/1.x or HTTP/2 decided (takeHttp2)
     unsigned requests_on_connection_ = 0;
 };
 

@@ -206,15 +206,6 @@ name = "db"
     EXPECT_EQ(config.serverCount(), 3u);
 }
 
-TEST(ConfigLoader, ValidGatedKeyYieldsOnlyTheGateError) {
-    // Gated keys are still parsed; the gate is the only error they produce.
-    const size_t pool_at = kListenerAndPool.find("[[pool]]");
-    const auto errors = errorsOf(kListenerAndPool.substr(0, pool_at) + "h2c = true\n" +
-                                 kListenerAndPool.substr(pool_at));
-    ASSERT_EQ(errors.size(), 1u);
-    EXPECT_NE(errors[0].find("h2c"), std::string::npos);
-}
-
 TEST(ConfigLoader, RecordsWhereTlsFilesAreNamed) {
     // TLS files are read after loading; their errors point back at the entry in the file.
     const size_t pool_at = kListenerAndPool.find("[[pool]]");
@@ -329,15 +320,6 @@ pool = "nope"
 TEST(ConfigLoader, ErrorsNeverProduceAPartialConfig) {
     auto result = loadConfigFromString(kListenerAndPool + "[global]\nworkers = 99999\n", "t.toml");
     EXPECT_TRUE(std::holds_alternative<ConfigErrors>(result));
-}
-
-TEST(ConfigLoader, ListsUnsupportedFeatures) {
-    const auto features = unsupportedFeatures();
-    EXPECT_EQ(std::find(features.begin(), features.end(), "the admin endpoint"), features.end());
-    EXPECT_EQ(std::find(features.begin(), features.end(), "TLS termination"), features.end());
-    EXPECT_EQ(std::find(features.begin(), features.end(),
-                        "load balancing algorithm other than the default"),
-              features.end());  // built
 }
 
 }  // namespace

@@ -217,22 +217,14 @@ TEST(SchemaKeys, Freebind) {
                                    "listener.freebind: expected a boolean"));
 }
 
-TEST(SchemaKeys, Http2IsGatedWhenAskedFor) {
+TEST(SchemaKeys, Http2KeysAreRead) {
     EXPECT_FALSE(listenerUngated("http2 = false\n").config.listeners.at(0).http2);
-    EXPECT_EQ(errorsWith("http2 = false\n"), Errors{});
-    EXPECT_EQ(errorsWith("http2 = true\n"),
-              Errors{"t.toml:5:9: listener.http2 = true: HTTP/2 is not available in this build "
-                     "yet"});
-    EXPECT_EQ(errorsWith("h2c = true\n"),
-              Errors{"t.toml:5:7: listener.h2c = true: HTTP/2 without TLS (h2c) is not available "
-                     "in this build yet"});
-    EXPECT_EQ(errorsWith("h2c = false\n"), Errors{});
-    EXPECT_EQ(errorsWith("http2_max_concurrent_streams = 100\n"),
-              Errors{"t.toml:5:32: listener.http2_max_concurrent_streams = 100: HTTP/2 is not "
-                     "available in this build yet"});
-    EXPECT_EQ(errorsWith("http2_initial_window = \"64KiB\"\n"),
-              Errors{"t.toml:5:24: listener.http2_initial_window = \"64KiB\": HTTP/2 is not "
-                     "available in this build yet"});
+    EXPECT_TRUE(listenerUngated("").config.listeners.at(0).http2);  // the default
+    for (const char* line :
+         {"http2 = false\n", "http2 = true\n", "h2c = true\n", "h2c = false\n",
+          "http2_max_concurrent_streams = 100\n", "http2_initial_window = \"64KiB\"\n"}) {
+        EXPECT_EQ(errorsWith(line), Errors{}) << line;
+    }
     const ListenerConfig l =
         listenerUngated(
             "h2c = true\nhttp2_max_concurrent_streams = 7\nhttp2_initial_window = "
@@ -260,16 +252,16 @@ TEST(SchemaKeys, Http2KeysAreValidated) {
                      "HTTP/2 is offered by ALPN (http2 = true)"});
 }
 
-TEST(SchemaKeys, AlpnH2IsGatedNamingHttp2) {
+TEST(SchemaKeys, AlpnH2NeedsHttp2) {
     const std::string tls =
         "  [listener.tls]\n  certificates = [ { cert = \"c\", key = \"k\" } ]\n";
-    EXPECT_EQ(errorsWith(tls + "  alpn = [\"h2\", \"http/1.1\"]\n"),
-              Errors{"t.toml:7:10: listener.tls.alpn = [\"h2\", \"http/1.1\"]: HTTP/2 is not "
-                     "available in this build yet"});
+    EXPECT_EQ(errorsWith(tls + "  alpn = [\"h2\", \"http/1.1\"]\n"), Errors{});
     EXPECT_EQ(errorsWith(tls + "  alpn = [\"http/1.1\"]\n"), Errors{});
-    // Without http2 it is not a missing feature but a contradiction.
+    // Without http2 it is a contradiction.
     EXPECT_EQ(errorsWith("http2 = false\n" + tls + "  alpn = [\"h2\"]\n"),
               Errors{"t.toml:8:10: listener.tls.alpn: \"h2\" needs the listener's http2 = true"});
+    EXPECT_EQ(errorsWith("http2 = false\nh2c = true\n"),
+              Errors{"t.toml:6:7: listener.h2c: needs http2 = true"});
 }
 
 TEST(SchemaKeys, RateLimitsAreRead) {
@@ -458,9 +450,9 @@ std::string referenceConfigRoot() {
     return file.substr(0, file.rfind("/tests/unit/config/"));
 }
 
-TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
-    // conf/sluice.toml shows keys whose mere presence is gated commented out ("# key = value",
-    // "# [table]"). Uncommented, they must be valid: the only errors are the gates.
+TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValid) {
+    // conf/sluice.toml shows some keys commented out ("# key = value", "# [table]": TLS files
+    // that must exist to start, examples). Uncommented, they must be valid.
     std::ifstream in(referenceConfigRoot() + "/conf/sluice.toml");
     ASSERT_TRUE(in);
     std::string text;
@@ -480,21 +472,8 @@ TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValidAndOnlyGated) {
         }
         text += line + "\n";
     }
-    EXPECT_EQ(uncommented, 26);
-    Errors gates;
-    for (const std::string& e : errorsOf(text)) gates.push_back(e.substr(e.find(": ") + 2));
-    EXPECT_EQ(gates, (Errors{"listener.http2 = true: HTTP/2 is not available in this build yet",
-                             "listener.http2_max_concurrent_streams = 100: HTTP/2 is not "
-                             "available in this build yet",
-                             "listener.http2_initial_window = \"64KiB\": HTTP/2 is not available "
-                             "in this build yet"}));
-}
-
-TEST(SchemaKeys, EveryGatedFeatureIsListed) {
-    const auto features = unsupportedFeatures();
-    for (const char* name : {"HTTP/2", "HTTP/2 without TLS (h2c)"}) {
-        EXPECT_NE(std::find(features.begin(), features.end(), name), features.end()) << name;
-    }
+    EXPECT_EQ(uncommented, 23);
+    EXPECT_EQ(errorsOf(text), Errors{});
 }
 
 }  // namespace

@@ -262,20 +262,25 @@ const std::vector<unsigned char> kOfferH2AndHttp11 = {2,   'h', '2', 8,   'h', '
 const std::vector<unsigned char> kOfferH2 = {2, 'h', '2'};
 
 TEST_F(ServerContextTest, AlpnNeverSelectsAProtocolSluiceDoesNotServe) {
-    // The config loader rejects "h2" until HTTP/2 is built; the TLS layer must hold on its own
-    // (h2 picked, then HTTP/1.1 spoken: curl saw "Empty reply from server").
+    // Whatever a listener lists, only protocols sluice speaks are selected (the loader checks
+    // too; this layer must hold on its own: a protocol picked and not spoken made curl see
+    // "Empty reply from server").
     config::ListenerTlsConfig tls = tlsConfig({default_});
-    tls.alpn = {"h2", "http/1.1"};
+    tls.alpn = {"spdy/3", "h2", "http/1.1"};
     auto ctx = mustCreate(tls);
     ASSERT_TRUE(ctx);
-    EXPECT_EQ(negotiatedAlpn(*ctx, kOfferH2AndHttp11), "http/1.1");
-    // Offering only what sluice does not serve: no ALPN at all, the handshake still succeeds.
-    EXPECT_EQ(negotiatedAlpn(*ctx, kOfferH2), "");
-    // A listener listing only unserved protocols selects none.
-    tls.alpn = {"h2", "spdy/3"};
+    EXPECT_EQ(negotiatedAlpn(*ctx, kOfferH2AndHttp11), "h2");  // server preference, served
+    EXPECT_EQ(negotiatedAlpn(*ctx, kOfferH2), "h2");
+    // A listener listing only unserved protocols selects none; the handshake still succeeds.
+    tls.alpn = {"spdy/3", "h3"};
     auto unserved = mustCreate(tls);
     ASSERT_TRUE(unserved);
     EXPECT_EQ(negotiatedAlpn(*unserved, kOfferH2AndHttp11), "");
+    // http/1.1 only: a client offering only h2 gets no ALPN (and HTTP/1.1).
+    tls.alpn = {"http/1.1"};
+    auto http11 = mustCreate(tls);
+    ASSERT_TRUE(http11);
+    EXPECT_EQ(negotiatedAlpn(*http11, kOfferH2), "");
 }
 
 TEST_F(ServerContextTest, AlpnSelectsHttp11) {

@@ -440,9 +440,9 @@ TEST_F(TlsStreamTest, ListenerWithoutAlpnList) {
 }
 
 TEST_F(TlsStreamTest, AlpnSkipsAnUnservedProtocolListedFirst) {
-    // Server preference would pick "h2", which sluice does not speak (yet): http/1.1 it is.
+    // Server preference would pick "spdy/3", which sluice does not speak: http/1.1 it is.
     config::ListenerTlsConfig two = tls_;
-    two.alpn = {"h2", "http/1.1"};
+    two.alpn = {"spdy/3", "http/1.1"};
     auto server = serverContext(two, keys_);
     auto client_ctx = clientContext(true, pki_->caFile());
     static const unsigned char kBoth[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1', 2, 'h', '2'};
