@@ -15,13 +15,6 @@ void DeadlineTimer::start(uint64_t timeout_ms) {
     }
 }
 
-void DeadlineTimer::setCallback(std::function<void()> on_expire) {
-    on_expire_ = std::move(on_expire);
-    deadline_ = 0;
-    armed_ = 0;
-    timer_.stop();
-}
-
 void DeadlineTimer::onFire() {
     armed_ = 0;
     if (deadline_ == 0) return;

@@ -20,9 +20,6 @@ class DeadlineTimer {
     DeadlineTimer(const DeadlineTimer&) = delete;
     DeadlineTimer& operator=(const DeadlineTimer&) = delete;
 
-    // Replaces the callback (a timer kept by a pool serves one owner at a time) and disarms
-    // the libuv timer too: a pooled timer must not keep the loop alive.
-    void setCallback(std::function<void()> on_expire);
     void start(uint64_t timeout_ms);  // deadline = loop time + timeout_ms (replaces any other)
     void stop() { deadline_ = 0; }
     bool active() const { return deadline_ != 0; }

@@ -40,8 +40,13 @@ void ProxyContext::retire(Session& session) {
     retired_.deleteLater(&session);
 }
 
-void ProxyContext::drainAll() {
+void ProxyContext::markDraining() {
     draining_ = true;
+    exchange_parts_.close();
+}
+
+void ProxyContext::drainAll() {
+    markDraining();
     connection_pool_.closeAll();
     // drain() may end (and remove) the session itself: step before calling.
     for (Session* s = head_; s;) {
@@ -52,6 +57,7 @@ void ProxyContext::drainAll() {
 }
 
 void ProxyContext::abortAll() {
+    exchange_parts_.close();
     for (Session* s = head_; s;) {
         Session* next = s->next_;
         s->abort();

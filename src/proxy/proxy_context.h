@@ -87,7 +87,9 @@ class ProxyContext {
     // now, deleted once the loop is back in control, so it may keep running until it returns.
     void retire(Session& session);
     bool draining() const { return draining_; }
-    void markDraining() { draining_ = true; }  // keep-alive ends; sessions drain at drainAll()
+    // Keep-alive ends; sessions drain at drainAll(). The exchange parts pool closes: nothing
+    // pooled keeps the loop alive once the sessions are gone.
+    void markDraining();
     void drainAll();
     void abortAll();
 

@@ -43,9 +43,16 @@
 namespace sluice::proxy {
 
 class Exchange final : private UpstreamConnector::Owner,
+                       private ExchangeParts::Owner,
                        private net::ConnectionHandler,
                        private http::ResponseHandler {
   public:
+    // Exchanges come and go with every request: their memory is recycled on the thread that
+    // frees it (a worker's loop thread; a few blocks kept at most) instead of a malloc and a
+    // free per request.
+    static void* operator new(size_t size);
+    static void operator delete(void* block, size_t size);
+
     // `snapshot`: the configuration the request is served with; `listener` indexes its
     // listeners. `head`: the downstream's request head, filled in as the request arrives and
     // unchanged from start() on, valid for the exchange's life. `start_ms`: the loop time the
@@ -96,6 +103,8 @@ class Exchange final : private UpstreamConnector::Owner,
     // UpstreamConnector::Owner
     void onUpstreamReady(net::TcpConnection* conn, bool reused) override;
     void onUpstreamUnavailable(int status, const char* termination) override;
+    // ExchangeParts::Owner: response_timeout
+    void onResponseTimeout() override;
     // net::ConnectionHandler: the attached upstream connection
     void onData(net::TcpConnection& conn, std::string_view bytes) override;
     void onEof(net::TcpConnection& conn) override;
@@ -113,7 +122,6 @@ class Exchange final : private UpstreamConnector::Owner,
     void attachUpstream(net::TcpConnection* conn, bool reused);
     // An attempt on the attached connection failed: the connector decides retry or fail.
     void onUpstreamFailure(AttemptFailure failure, const char* what);
-    void onUpstreamTimer();
     void restartResponseTimer();
     void resumeUpstream();
     void handleResponseFeed(const http::FeedResult& result, std::string_view input);

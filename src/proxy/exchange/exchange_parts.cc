@@ -22,12 +22,21 @@ void clearString(std::string& s) {
 
 }  // namespace
 
-ExchangeParts::ExchangeParts(uv_loop_t* loop) : parser(no_handler), timer(loop, [] {}) {}
+ExchangeParts::ExchangeParts(uv_loop_t* loop)
+    : parser(no_handler), timer(loop, [this] {
+          if (owner) owner->onResponseTimeout();
+      }) {}
+
+void ExchangeParts::attach(Owner& new_owner, http::ResponseHandler& handler) {
+    owner = &new_owner;
+    parser.setHandler(handler);
+}
 
 void ExchangeParts::clear() {
+    owner = nullptr;
     parser.reset();
     parser.setHandler(no_handler);
-    timer.setCallback([] {});
+    timer.stop();  // a deadline only: the libuv timer stays armed (see the header)
     clearString(head_out);
     clearString(upstream_in);
     clearString(extra);
@@ -42,9 +51,14 @@ std::unique_ptr<ExchangeParts> ExchangePartsPool::take() {
 }
 
 void ExchangePartsPool::give(std::unique_ptr<ExchangeParts> parts) {
-    if (!parts || spare_.size() >= kMaxSpare) return;
+    if (!parts || closed_ || spare_.size() >= kMaxSpare) return;
     parts->clear();
     spare_.push_back(std::move(parts));
+}
+
+void ExchangePartsPool::close() {
+    closed_ = true;
+    spare_.clear();
 }
 
 }  // namespace sluice::proxy

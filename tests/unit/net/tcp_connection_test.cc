@@ -1,9 +1,6 @@
 #include "net/tcp_connection.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,45 +8,10 @@
 
 #include <string>
 
+#include "unit/support/loopback.h"
+
 namespace sluice::net {
 namespace {
-
-// A connected loopback pair: `ours` for a TcpConnection (non-blocking), `theirs` a plain
-// blocking socket the test drives.
-struct SocketPair {
-    SocketPair() {
-        int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listener, 1);
-        socklen_t len = sizeof a;
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-        theirs = ::socket(AF_INET, SOCK_STREAM, 0);
-        ::connect(theirs, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ours = ::accept(listener, nullptr, nullptr);
-        ::close(listener);
-        ::fcntl(ours, F_SETFL, ::fcntl(ours, F_GETFL) | O_NONBLOCK);
-        timeval tv{2, 0};  // the test's reads never hang
-        ::setsockopt(theirs, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    }
-    ~SocketPair() {
-        if (theirs >= 0) ::close(theirs);
-    }
-    std::string readTheirs(size_t n) {
-        std::string out;
-        char buf[65536];
-        while (out.size() < n) {
-            ssize_t got = ::recv(theirs, buf, sizeof buf, 0);
-            if (got <= 0) break;
-            out.append(buf, static_cast<size_t>(got));
-        }
-        return out;
-    }
-    int ours = -1;
-    int theirs = -1;
-};
 
 class Recorder : public ConnectionHandler {
   public:
@@ -68,7 +30,7 @@ class TcpConnectionTest : public ::testing::Test {
     void SetUp() override {
         ::signal(SIGPIPE, SIG_IGN);  // as sluice does: a broken socket is an error, not a kill
         uv_loop_init(&loop_);
-        conn_ = TcpConnection::adopt(&loop_, pair_.ours);
+        conn_ = TcpConnection::adopt(&loop_, pair_.takeOurs());
         ASSERT_NE(conn_, nullptr);
         conn_->setHandler(&handler_);
     }
@@ -83,7 +45,7 @@ class TcpConnectionTest : public ::testing::Test {
     }
 
     uv_loop_t loop_;
-    SocketPair pair_;
+    test::LoopbackPair pair_;
     Recorder handler_;
     TcpConnection* conn_ = nullptr;
 };

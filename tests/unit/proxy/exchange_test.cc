@@ -3,10 +3,7 @@
 
 #include "proxy/exchange/exchange.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,6 +16,7 @@
 
 #include "config/config_loader.h"
 #include "routing/snapshot.h"
+#include "unit/support/loopback.h"
 
 namespace sluice::proxy {
 namespace {
@@ -73,37 +71,23 @@ class FakeDownstream final : public Downstream {
 // A listening loopback socket standing for one upstream server (blocking, driven by the test).
 class FakeServer {
   public:
-    FakeServer() {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(fd_, 8);
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin_port);
-    }
     ~FakeServer() {
         for (int c : conns_) ::close(c);
-        ::close(fd_);
     }
-    int port() const { return port_; }
+    int port() const { return listener_.port(); }
     bool pendingConnection() const {
-        pollfd p{fd_, POLLIN, 0};
+        pollfd p{listener_.fd(), POLLIN, 0};
         return ::poll(&p, 1, 0) == 1;
     }
     int accept() {
-        const int c = ::accept(fd_, nullptr, nullptr);
-        timeval tv{0, 200 * 1000};
-        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        const int c = listener_.accept();
+        test::setReceiveTimeout(c, 200);
         conns_.push_back(c);
         return c;
     }
 
   private:
-    int fd_ = -1;
-    int port_ = 0;
+    test::LoopbackListener listener_;
     std::vector<int> conns_;
 };
 
@@ -113,20 +97,7 @@ class ExchangeTest : public ::testing::Test {
         uv_loop_init(&loop_);
         ctx_ = std::make_unique<ProxyContext>(&loop_, counters_);
         // A client connection for client(): its peer is the test.
-        int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listener, 1);
-        socklen_t len = sizeof a;
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-        peer_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        ::connect(peer_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        const int ours = ::accept(listener, nullptr, nullptr);
-        ::close(listener);
-        ::fcntl(ours, F_SETFL, ::fcntl(ours, F_GETFL) | O_NONBLOCK);
-        client_ = net::TcpConnection::adopt(&loop_, ours);
+        client_ = net::TcpConnection::adopt(&loop_, client_pair_.takeOurs());
         ASSERT_NE(client_, nullptr);
         down_ = std::make_unique<FakeDownstream>(*client_);
 
@@ -141,7 +112,6 @@ class ExchangeTest : public ::testing::Test {
         ctx_.reset();
         for (int i = 0; i < 100; ++i) uv_run(&loop_, UV_RUN_NOWAIT);  // bounded: a leak fails
         EXPECT_EQ(uv_loop_close(&loop_), 0);                          // every handle closed
-        ::close(peer_);
     }
 
     // One pool "app" with a server per FakeServer, `pool_extra` lines added to the pool table.
@@ -172,6 +142,15 @@ name = "app"
     void spin(int rounds = 20) {
         for (int i = 0; i < rounds; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
     }
+    // The usual start: one server, a bodiless request started on it, the connection accepted
+    // and the request read. Returns the server side of that connection.
+    int startOnOneServer(FakeServer& server, const std::string& pool_extra = "") {
+        configure({&server}, pool_extra);
+        newExchange().start(/*end_of_request=*/true);
+        const int fd = acceptFrom(server);
+        serverReads(fd);
+        return fd;
+    }
     // Runs the loop until `server` has a connection to accept, then accepts it.
     int acceptFrom(FakeServer& server) {
         for (int i = 0; i < 200 && !server.pendingConnection(); ++i) uv_run(&loop_, UV_RUN_NOWAIT);
@@ -196,7 +175,7 @@ name = "app"
     routing::ServerStateRegistry registry_;
     std::unique_ptr<ProxyContext> ctx_;
     net::TcpConnection* client_ = nullptr;
-    int peer_ = -1;
+    test::LoopbackPair client_pair_;
     std::unique_ptr<FakeDownstream> down_;
     http::RequestHead head_;
     std::unique_ptr<Exchange> exchange_;
@@ -262,11 +241,8 @@ TEST_F(ExchangeTest, Retry5xxMovesToTheOtherServerAndRelaysOnlyItsAnswer) {
 
 TEST_F(ExchangeTest, AFullDownstreamHoldsTheUpstreamUntilItIsWritable) {
     FakeServer server;
-    configure({&server}, "");
-    Exchange& ex = newExchange();
-    ex.start(true);
-    const int fd = acceptFrom(server);
-    serverReads(fd);
+    const int fd = startOnOneServer(server);
+    Exchange& ex = *exchange_;
     down_->body_result = SendResult::kFull;
     serverWrites(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
     serverWrites(fd, "3\r\ndef\r\n0\r\n\r\n");
@@ -281,11 +257,8 @@ TEST_F(ExchangeTest, AFullDownstreamHoldsTheUpstreamUntilItIsWritable) {
 
 TEST_F(ExchangeTest, AClientGoneMidResponseAbortsAndClosesTheUpstream) {
     FakeServer server;
-    configure({&server}, "");
-    Exchange& ex = newExchange();
-    ex.start(true);
-    const int fd = acceptFrom(server);
-    serverReads(fd);
+    const int fd = startOnOneServer(server);
+    Exchange& ex = *exchange_;
     down_->head_result = SendResult::kGone;
     serverWrites(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     EXPECT_EQ(down_->ends, std::vector<ExchangeEnd>{ExchangeEnd::kClientGone});
@@ -298,11 +271,8 @@ TEST_F(ExchangeTest, AClientGoneMidResponseAbortsAndClosesTheUpstream) {
 
 TEST_F(ExchangeTest, AnUpstreamThatDiesAfterTheHeadCutsTheClient) {
     FakeServer server;
-    configure({&server}, "");
-    Exchange& ex = newExchange();
-    ex.start(true);
-    const int fd = acceptFrom(server);
-    serverReads(fd);
+    const int fd = startOnOneServer(server);
+    Exchange& ex = *exchange_;
     serverWrites(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
     ::shutdown(fd, SHUT_WR);
     spin();
@@ -313,11 +283,8 @@ TEST_F(ExchangeTest, AnUpstreamThatDiesAfterTheHeadCutsTheClient) {
 
 TEST_F(ExchangeTest, ABrokenUpstreamBeforeTheHeadAnswers502WithoutRetriesLeft) {
     FakeServer server;
-    configure({&server}, "retries = 0\n");
-    Exchange& ex = newExchange();
-    ex.start(true);
-    const int fd = acceptFrom(server);
-    serverReads(fd);
+    const int fd = startOnOneServer(server, "retries = 0\n");
+    Exchange& ex = *exchange_;
     serverWrites(fd, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n");
     EXPECT_EQ(down_->events, (std::vector<std::string>{"local 502", "ended"}));
     EXPECT_EQ(ex.status(), 502);
@@ -325,11 +292,7 @@ TEST_F(ExchangeTest, ABrokenUpstreamBeforeTheHeadAnswers502WithoutRetriesLeft) {
 
 TEST_F(ExchangeTest, A101ForADownstreamThatCannotTunnelIsABrokenAttempt) {
     FakeServer server;
-    configure({&server}, "retries = 0\n");
-    Exchange& ex = newExchange();
-    ex.start(true);
-    const int fd = acceptFrom(server);
-    serverReads(fd);
+    const int fd = startOnOneServer(server, "retries = 0\n");
     serverWrites(fd,
                  "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
                  "Upgrade: websocket\r\n\r\n");
@@ -356,6 +319,40 @@ TEST_F(ExchangeTest, ARequestBodyStreamsOnceAttachedAndCancelIsSilent) {
     EXPECT_TRUE(ex.ended());
     EXPECT_EQ(serverReads(fd), "EOF");
     EXPECT_EQ(down_->events, (std::vector<std::string>{"resume"}));  // no word to the client side
+}
+
+TEST_F(ExchangeTest, RecycledPartsTimeOutForTheirNewExchangeOnly) {
+    FakeServer server;
+    const int fd = startOnOneServer(server, "retries = 0\nresponse_timeout = \"20ms\"\n");
+    serverWrites(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    ASSERT_EQ(down_->ends, std::vector<ExchangeEnd>{ExchangeEnd::kComplete});
+    exchange_.reset();
+    EXPECT_EQ(ctx_->exchangeParts().spare(), 1u);  // its parts went back to the pool
+
+    // The next exchange takes them (timer and parser bound once, for whoever holds them): a
+    // server that never answers is its timeout, reported to it alone.
+    down_->events.clear();
+    down_->ends.clear();
+    newExchange().start(/*end_of_request=*/true);
+    EXPECT_EQ(ctx_->exchangeParts().spare(), 0u);
+    EXPECT_EQ(serverReads(fd).rfind("GET /x HTTP/1.1\r\n", 0), 0u);  // the pooled connection
+    for (int i = 0; i < 100 && down_->ends.empty(); ++i) uv_run(&loop_, UV_RUN_ONCE);
+    EXPECT_EQ(down_->events, (std::vector<std::string>{"local 504", "ended"}));
+    EXPECT_EQ(exchange_->status(), 504);
+}
+
+TEST_F(ExchangeTest, AStoppingWorkerKeepsNoPartsInThePool) {
+    FakeServer server;
+    const int fd = startOnOneServer(server);
+    serverWrites(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    exchange_.reset();
+    ASSERT_EQ(ctx_->exchangeParts().spare(), 1u);
+    ctx_->markDraining();  // a pooled timer may be armed: nothing pooled may keep the loop up
+    EXPECT_EQ(ctx_->exchangeParts().spare(), 0u);
+    newExchange().start(true);
+    EXPECT_NE(serverReads(fd), "");  // on the pooled connection
+    exchange_.reset();               // its parts are destroyed, not pooled
+    EXPECT_EQ(ctx_->exchangeParts().spare(), 0u);
 }
 
 }  // namespace

@@ -1,15 +1,13 @@
 #include "proxy/http/upstream_request.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include <memory>
 #include <string>
+
+#include "unit/support/loopback.h"
 
 namespace sluice::proxy {
 namespace {
@@ -28,35 +26,19 @@ class UpstreamRequestTest : public ::testing::Test {
     void SetUp() override {
         uv_loop_init(&loop_);
         pool_ = std::make_unique<upstream::ConnectionPool>(&loop_);
-        int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(listener, 1);
-        socklen_t len = sizeof a;
-        ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-        int ours = ::socket(AF_INET, SOCK_STREAM, 0);
-        ::connect(ours, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        theirs_ = ::accept(listener, nullptr, nullptr);
-        ::close(listener);
-        ::fcntl(ours, F_SETFL, ::fcntl(ours, F_GETFL) | O_NONBLOCK);
-        timeval tv{2, 0};
-        ::setsockopt(theirs_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        conn_ = net::TcpConnection::adopt(&loop_, ours);
+        conn_ = net::TcpConnection::adopt(&loop_, pair_.takeOurs());
         ASSERT_NE(conn_, nullptr);
     }
     void TearDown() override {
         pool_.reset();
         for (int i = 0; i < 100; ++i) uv_run(&loop_, UV_RUN_NOWAIT);  // bounded: a leak fails
         EXPECT_EQ(uv_loop_close(&loop_), 0);                          // every handle closed
-        ::close(theirs_);
     }
     // What the server side reads now: the bytes, or "EOF".
     std::string serverReads() {
         for (int i = 0; i < 50; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
         char buf[256];
-        ssize_t n = ::recv(theirs_, buf, sizeof buf, 0);
+        ssize_t n = ::recv(pair_.theirs, buf, sizeof buf, 0);
         if (n == 0) return "EOF";
         return n < 0 ? "nothing" : std::string(buf, static_cast<size_t>(n));
     }
@@ -67,7 +49,7 @@ class UpstreamRequestTest : public ::testing::Test {
     config::PoolConfig config_;
     Quiet handler_;
     net::TcpConnection* conn_ = nullptr;
-    int theirs_ = -1;
+    test::LoopbackPair pair_;
 };
 
 TEST_F(UpstreamRequestTest, SendsTheHeadAndTheLastChunkOfAnEmptyBody) {
