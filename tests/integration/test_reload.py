@@ -247,6 +247,33 @@ class ReloadTest(SluiceTestCase):
         print("\nreload of a 1,000-server config took %.0f ms" % (elapsed * 1000))
         self.assertEqual(http_request(self.port)[0], 200)
 
+    def test_the_control_socket_answers_while_a_large_file_is_read(self):
+        # The file is read and checked off the main thread: `status` sent while a reload of a
+        # 30,000-server file is under way is answered at once, still on generation 1 (on the
+        # main thread it waited for the reload and then said generation 2).
+        b = self.start_backends(1)
+        self.start(b)
+        pool = 'name = "big"\n' + "".join(
+            '[[pool.server]]\nname = "s%d"\naddress = "127.1.%d.%d:%d"\n'
+            % (i, i // 250, 1 + i % 250, 20000 + i % 40000) for i in range(30000))
+        self.write_config(self.config(b) + "[[pool]]\n" + pool)
+        reload_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.add_cleanup(reload_sock.close)
+        reload_sock.settimeout(120)
+        reload_sock.connect(os.path.join(self.workdir, "control.sock"))
+        reload_sock.sendall(b"reload\n")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.assertIn("\ngeneration 1\n", self.ctl("status"))
+        reply = b""
+        while True:  # the reply, then EOF
+            chunk = reload_sock.recv(65536)
+            if not chunk:
+                break
+            reply += chunk
+        self.assertTrue(reply.startswith(b"ok: generation 2\n"), reply[:200])
+        self.assertIn("\ngeneration 2\n", self.ctl("status"))
+        self.assertEqual(http_request(self.port)[0], 200)
+
 
 if __name__ == "__main__":
     unittest.main()
