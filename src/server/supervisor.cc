@@ -23,7 +23,8 @@ Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inh
       inherited_(std::move(inherited)) {}
 
 Supervisor::~Supervisor() {
-    // A reload still reading the file posts to loop_, which outlives this; its task is dropped.
+    // A reload still reading the file (sluice stopped meanwhile: the loop ran dry) is waited
+    // for; the task it posts finds the reader joined and does nothing (onReloadRead).
     if (reload_reader_.joinable()) reload_reader_.join();
     upgrade_.reset();
     pool_watch_.reset();

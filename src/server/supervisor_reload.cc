@@ -158,12 +158,18 @@ void Supervisor::startReloadRead() {
 }
 
 void Supervisor::onReloadRead(Loaded loaded) {
+    // Run by the final loop turn of ~Supervisor, which has joined the reader: sluice stops.
+    if (!reload_reader_.joinable()) return;
     reload_reader_.join();  // it has posted this task: it is ending
     std::vector<PendingReload> answered = std::move(reading_reloads_);
     reading_reloads_.clear();
-    const control::ReloadOutcome outcome =
-        shutting_down_ ? shuttingDownOutcome() : applyReload(std::move(loaded), answered[0].derive);
-    systemd::notify("READY=1\nSTATUS=" + statusLine());
+    control::ReloadOutcome outcome;
+    if (shutting_down_) {
+        outcome = shuttingDownOutcome();  // STOPPING=1 is out: no READY=1 after it
+    } else {
+        outcome = applyReload(std::move(loaded), answered[0].derive);
+        systemd::notify("READY=1\nSTATUS=" + statusLine());
+    }
     for (auto& reload : answered) reload.done(outcome);
     if (waiting_reloads_.empty()) return;
     if (!shutting_down_) {

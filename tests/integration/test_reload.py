@@ -19,6 +19,13 @@ def server_toml(name, port, extra=""):
     return '[[pool.server]]\nname = "%s"\naddress = "127.0.0.1:%d"\n%s\n' % (name, port, extra)
 
 
+def big_pool_toml(servers):
+    """A pool "big" of `servers` servers at addresses nobody listens on (no checks)."""
+    return 'name = "big"\n' + "".join(
+        '[[pool.server]]\nname = "s%d"\naddress = "127.1.%d.%d:%d"\n'
+        % (i, i // 250, 1 + i % 250, 20000 + i % 40000) for i in range(servers))
+
+
 class Load:
     """Steady mixed load: keep-alive GETs, POSTs with bodies, slow requests. Counts failures."""
 
@@ -253,10 +260,7 @@ class ReloadTest(SluiceTestCase):
         # main thread it waited for the reload and then said generation 2).
         b = self.start_backends(1)
         self.start(b)
-        pool = 'name = "big"\n' + "".join(
-            '[[pool.server]]\nname = "s%d"\naddress = "127.1.%d.%d:%d"\n'
-            % (i, i // 250, 1 + i % 250, 20000 + i % 40000) for i in range(30000))
-        self.write_config(self.config(b) + "[[pool]]\n" + pool)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
         reload_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.add_cleanup(reload_sock.close)
         reload_sock.settimeout(120)
@@ -273,6 +277,31 @@ class ReloadTest(SluiceTestCase):
         self.assertTrue(reply.startswith(b"ok: generation 2\n"), reply[:200])
         self.assertIn("\ngeneration 2\n", self.ctl("status"))
         self.assertEqual(http_request(self.port)[0], 200)
+
+    def test_a_stop_while_a_reload_reads_the_file_exits_cleanly(self):
+        # SIGTERM while a 30,000-server file is still being read: sluice waits for the read,
+        # never applies it, and exits 0; the reload gets an error or no reply, never "ok".
+        b = self.start_backends(1)
+        self.start(b)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        reload_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.add_cleanup(reload_sock.close)
+        reload_sock.settimeout(120)
+        reload_sock.connect(os.path.join(self.workdir, "control.sock"))
+        reload_sock.sendall(b"reload\n")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.assertEqual(self.sluice.stop(timeout=120), 0, self.sluice.output()[-3000:])
+        reply = b""
+        try:
+            while True:
+                chunk = reload_sock.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+        except ConnectionResetError:
+            pass
+        self.assertFalse(reply.startswith(b"ok"), reply[:200])
+        self.assertNotIn("reloaded", self.sluice.output())
 
 
 if __name__ == "__main__":
