@@ -26,6 +26,16 @@ def big_pool_toml(servers):
         % (i, i // 250, 1 + i % 250, 20000 + i % 40000) for i in range(servers))
 
 
+def read_to_eof(sock):
+    """Everything a control connection replies (it closes after its reply)."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 class Load:
     """Steady mixed load: keep-alive GETs, POSTs with bodies, slow requests. Counts failures."""
 
@@ -261,22 +271,39 @@ class ReloadTest(SluiceTestCase):
         b = self.start_backends(1)
         self.start(b)
         self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
-        reload_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.add_cleanup(reload_sock.close)
-        reload_sock.settimeout(120)
-        reload_sock.connect(os.path.join(self.workdir, "control.sock"))
-        reload_sock.sendall(b"reload\n")
+        reload_sock = self.raw_control("reload")
         time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
         self.assertIn("\ngeneration 1\n", self.ctl("status"))
-        reply = b""
-        while True:  # the reply, then EOF
-            chunk = reload_sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+        reply = read_to_eof(reload_sock)
         self.assertTrue(reply.startswith(b"ok: generation 2\n"), reply[:200])
         self.assertIn("\ngeneration 2\n", self.ctl("status"))
         self.assertEqual(http_request(self.port)[0], 200)
+
+    def test_a_reload_asked_for_during_a_read_reads_the_file_again(self):
+        # The first reload reads the 30,000-server file; the file changes while it does, and a
+        # second reload must see the change: it is answered by a read that starts after it.
+        b = self.start_backends(1)
+        self.start(b)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        first = self.raw_control("reload")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.write_config(self.config(b) + '[[pool]]\nname = "late"\n' +
+                          server_toml("late1", b[0].port))
+        second = self.raw_control("reload")
+        self.assertTrue(read_to_eof(first).startswith(b"ok: generation 2\n"))
+        self.assertTrue(read_to_eof(second).startswith(b"ok: generation 3\n"))
+        pools = self.ctl("show", "pools")
+        self.assertIn("late", pools)
+        self.assertNotIn("big", pools)
+
+    def raw_control(self, line):
+        """A control connection that has sent `line`; its reply is read later (read_to_eof)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.add_cleanup(sock.close)
+        sock.settimeout(120)
+        sock.connect(os.path.join(self.workdir, "control.sock"))
+        sock.sendall(line.encode() + b"\n")
+        return sock
 
     def test_a_stop_while_a_reload_reads_the_file_exits_cleanly(self):
         # SIGTERM while a 30,000-server file is still being read: sluice waits for the read,
@@ -284,22 +311,13 @@ class ReloadTest(SluiceTestCase):
         b = self.start_backends(1)
         self.start(b)
         self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
-        reload_sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.add_cleanup(reload_sock.close)
-        reload_sock.settimeout(120)
-        reload_sock.connect(os.path.join(self.workdir, "control.sock"))
-        reload_sock.sendall(b"reload\n")
+        reload_sock = self.raw_control("reload")
         time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
         self.assertEqual(self.sluice.stop(timeout=120), 0, self.sluice.output()[-3000:])
-        reply = b""
         try:
-            while True:
-                chunk = reload_sock.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
+            reply = read_to_eof(reload_sock)
         except ConnectionResetError:
-            pass
+            reply = b""
         self.assertFalse(reply.startswith(b"ok"), reply[:200])
         self.assertNotIn("reloaded", self.sluice.output())
 
