@@ -34,7 +34,7 @@ std::variant<Config, ConfigErrors> loadConfigFromString(const std::string& text,
     toml::value root;
     try {
         std::istringstream in(text);
-        root = parseTomlDocument(in, path);
+        root = parseTomlDocument(in);
     } catch (const toml::exception& e) {
         addSyntaxError(e, text, &diags);
         return ConfigErrors{diags.format(path)};

@@ -18,7 +18,7 @@ std::string controlSocketFromFile(const std::string& path) {
     if (!checkTextLimits(text, &ignored)) return "";
     try {
         std::istringstream in(text);
-        const toml::value root = parseTomlDocument(in, path);
+        const toml::value root = parseTomlDocument(in);
         if (!root.is_table()) return "";
         const auto& table = root.as_table();
         const auto global = table.find("global");

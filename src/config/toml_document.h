@@ -4,14 +4,14 @@
 // instantiated once, in toml_document.cc, and everything else calls parseTomlDocument().
 
 #include <istream>
-#include <string>
 #include <toml.hpp>
 
 namespace sluice::config {
 
-// toml::parse(in, path): the parsed root table, or what toml::parse throws (toml::syntax_error,
-// a toml::exception, with its FILE:LINE:COL source location; std::runtime_error and friends).
-// `path` is used only in messages.
-toml::value parseTomlDocument(std::istream& in, const std::string& path);
+// toml::parse(in): the parsed root table, or what toml::parse throws (toml::syntax_error, a
+// toml::exception, with its LINE:COL source location; std::runtime_error and friends).
+// toml11 is given no file name: its messages and source locations carry none, and callers
+// write their own path before the position (Diagnostics::format).
+toml::value parseTomlDocument(std::istream& in);
 
 }  // namespace sluice::config

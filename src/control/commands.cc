@@ -153,6 +153,19 @@ bool Commands::executeLater(const std::vector<std::string>& args, bool json, Rep
     if (args.size() >= 2 && args[0] == "wait" && args[1] == "server") {
         return waitIdle(args, json, std::move(reply));
     }
+    if (args.size() == 1 && args[0] == "reload") {
+        // Answered once the file, read and checked off the main thread, is live (or not).
+        const Caller caller = caller_;
+        reloadLater([this, args, caller, reply = std::move(reply), json](const ReloadOutcome& o) {
+            std::string text = reloadReply(o, json);
+            if (json && text.starts_with("error: ")) text = jsonError(text);
+            caller_ = caller;
+            audit(args, text);
+            caller_ = {};
+            reply(text);
+        });
+        return true;
+    }
     if (args.size() != 1 || args[0] != "upgrade") return false;
     const Caller caller = caller_;
     process_.upgrade(
@@ -273,26 +286,44 @@ std::string Commands::run(const std::vector<std::string>& args, bool json) {
     return errorReply("unknown command \"" + cmd + "\" (or wrong arguments); try \"help\"");
 }
 
-ReloadOutcome Commands::reload() {
-    RuntimeState next;
-    ReloadOutcome outcome = process_.reload([&](const config::Config& file) {
+Process::Derive Commands::reloadDerive(const std::shared_ptr<RuntimeState>& next) {
+    return [this, next](const config::Config& file) {
         // A reload re-reads what exists from the file: runtime deletions of file servers end.
         RuntimeState base = overrides_;
         base.deleted.clear();
         Applied applied = apply(file, base);
-        next = applied.overrides;
+        *next = applied.overrides;
         return applied;
-    });
-    if (!outcome.ok) return outcome;  // overrides_ untouched
+    };
+}
+
+void Commands::keepReloaded(RuntimeState next, ReloadOutcome* outcome) {
+    if (!outcome->ok) return;  // overrides_ untouched
     const bool changed = next.servers != overrides_.servers;
     overrides_ = std::move(next);
-    if (changed && !save()) outcome.problems.push_back("state_file: " + save_error_);
+    if (changed && !save()) outcome->problems.push_back("state_file: " + save_error_);
     save_error_.clear();  // reported as a problem of the reload
+}
+
+ReloadOutcome Commands::reload() {
+    auto next = std::make_shared<RuntimeState>();
+    ReloadOutcome outcome = process_.reload(reloadDerive(next));
+    keepReloaded(std::move(*next), &outcome);
     return outcome;
 }
 
-std::string Commands::reloadReply(bool json) {
-    const ReloadOutcome outcome = reload();
+void Commands::reloadLater(std::function<void(const ReloadOutcome&)> done) {
+    auto next = std::make_shared<RuntimeState>();
+    process_.reloadLater(reloadDerive(next),
+                         [this, next, done = std::move(done)](ReloadOutcome outcome) {
+                             keepReloaded(std::move(*next), &outcome);
+                             done(outcome);
+                         });
+}
+
+std::string Commands::reloadReply(bool json) { return reloadReply(reload(), json); }
+
+std::string Commands::reloadReply(const ReloadOutcome& outcome, bool json) {
     if (!outcome.ok) {
         std::string text = "error: configuration not reloaded (" +
                            std::to_string(outcome.errors.size()) + " errors)\n";

@@ -15,6 +15,7 @@
 //   "error: WHAT\n" plus one line per further error (reload), or with --json
 //   {"error":"WHAT","errors":[...]} ("errors" only when there are more).
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,6 +54,10 @@ class Commands final : public CommandHandler {
 
     // Re-reads the configuration file and re-applies the overrides to it (`reload`, SIGHUP).
     ReloadOutcome reload();
+    // The same, with the file read and checked off the main thread (Process::reloadLater):
+    // `done` runs later on the main thread, the overrides already kept (or left, on failure).
+    // What the control socket's `reload` and SIGHUP do.
+    void reloadLater(std::function<void(const ReloadOutcome&)> done);
 
     const RuntimeState& overrides() const { return overrides_; }
     // Answers every pending `wait server` with an error (sluice stops) and frees its timer;
@@ -66,6 +71,11 @@ class Commands final : public CommandHandler {
   private:
     std::string run(const std::vector<std::string>& args, bool json);
     std::string reloadReply(bool json);
+    std::string reloadReply(const ReloadOutcome& outcome, bool json);
+    // What reload passes to Process: `next` receives the overrides for the new generation.
+    Process::Derive reloadDerive(const std::shared_ptr<RuntimeState>& next);
+    // After a reload: keeps `next` and saves the state file when it went live.
+    void keepReloaded(RuntimeState next, ReloadOutcome* outcome);
     std::string serverCommand(const std::vector<std::string>& args);
     std::string addServer(const std::vector<std::string>& args, const std::string& pool,
                           const std::string& name);

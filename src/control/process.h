@@ -89,6 +89,13 @@ class Process {
     // then derive's). On any error, lists every error and changes nothing.
     using Derive = std::function<Applied(const config::Config& file)>;
     virtual ReloadOutcome reload(const Derive& derive) = 0;
+    // reload(), with the file read and checked off the main thread, which serves on meanwhile;
+    // derive and `done` run later on the main thread (done exactly once). Reloads asked for
+    // while a read is under way are answered by the next read, which starts after it.
+    // The default: reload() at once.
+    virtual void reloadLater(Derive derive, std::function<void(ReloadOutcome)> done) {
+        done(reload(derive));
+    }
 
     // Starts a zero-downtime binary upgrade (control.md); `done` runs later on the main thread,
     // exactly once, when the new process serves (and this one began to drain) or has failed

@@ -23,6 +23,9 @@ Supervisor::Supervisor(config::Config config, LaunchInfo launch, Inheritance inh
       inherited_(std::move(inherited)) {}
 
 Supervisor::~Supervisor() {
+    // A reload still reading the file (sluice stopped meanwhile: the loop ran dry) is waited
+    // for; the task it posts finds the reader joined and does nothing (onReloadRead).
+    if (reload_reader_.joinable()) reload_reader_.join();
     upgrade_.reset();
     pool_watch_.reset();
     commands_.cancelWaits("sluice is stopping");  // its timers close on this loop
@@ -191,6 +194,18 @@ void Supervisor::installSignals() {
     }
 }
 
+void Supervisor::logSighupReload(const control::ReloadOutcome& outcome) const {
+    if (outcome.ok) {
+        LOG_INFO("SIGHUP: configuration reloaded, generation %llu%s",
+                 static_cast<unsigned long long>(outcome.generation),
+                 outcome.problems.empty() ? "" : ", but some parts failed (see above)");
+        return;
+    }
+    for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
+    LOG_ERROR("SIGHUP: configuration not reloaded (%zu errors); still serving generation %llu",
+              outcome.errors.size(), static_cast<unsigned long long>(generation_));
+}
+
 void Supervisor::onSignal(int signum) {
     switch (signum) {
         case SIGTERM:
@@ -199,21 +214,10 @@ void Supervisor::onSignal(int signum) {
         case SIGINT:
             beginShutdown("SIGINT");
             break;
-        case SIGHUP: {
-            const control::ReloadOutcome outcome = commands_.reload();
-            if (outcome.ok) {
-                LOG_INFO("SIGHUP: configuration reloaded, generation %llu%s",
-                         static_cast<unsigned long long>(outcome.generation),
-                         outcome.problems.empty() ? "" : ", but some parts failed (see above)");
-            } else {
-                for (const auto& e : outcome.errors) LOG_ERROR("SIGHUP reload: %s", e.c_str());
-                LOG_ERROR(
-                    "SIGHUP: configuration not reloaded (%zu errors); still serving "
-                    "generation %llu",
-                    outcome.errors.size(), static_cast<unsigned long long>(generation_));
-            }
+        case SIGHUP:
+            commands_.reloadLater(
+                [this](const control::ReloadOutcome& outcome) { logSighupReload(outcome); });
             break;
-        }
         case SIGUSR1: {
             std::string error;
             bool ok = true;

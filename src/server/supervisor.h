@@ -11,12 +11,15 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
 #include "admin/admin_server.h"
 #include "admin/pages.h"
 #include "admin/routes.h"
 #include "config/config.h"
+#include "config/config_loader.h"
 #include "control/commands.h"
 #include "control/control_server.h"
 #include "control/process.h"
@@ -67,10 +70,17 @@ class Supervisor final : private control::Process, private admin::Source {
     const config::Config& fileConfig() const override { return *file_config_; }
     bool publish(std::shared_ptr<const config::Config> running,
                  const control::RuntimeState& overrides, std::string* error) override;
-    control::ReloadOutcome reload(const Derive& derive) override;  // counts, then reloadAnnounced
-    // The reload between RELOADING=1 and READY=1 for the service manager.
-    control::ReloadOutcome reloadAnnounced(const Derive& derive);
-    control::ReloadOutcome reloadFile(const Derive& derive);  // the reload itself
+    // Both between RELOADING=1 and READY=1 for the service manager; reloadLater reads the
+    // file on reload_reader_ while the main thread serves on.
+    control::ReloadOutcome reload(const Derive& derive) override;
+    void reloadLater(Derive derive, std::function<void(control::ReloadOutcome)> done) override;
+    using Loaded = std::variant<config::Config, config::ConfigErrors>;  // what loadConfig gives
+    void startReloadRead();
+    void onReloadRead(Loaded loaded);  // main thread, once reload_reader_ has read the file
+    static control::ReloadOutcome shuttingDownOutcome();
+    // Checks TLS files, derives and publishes `loaded`; counts the reload for the admin page.
+    control::ReloadOutcome applyReload(Loaded loaded, const Derive& derive);
+    control::ReloadOutcome applyFile(Loaded loaded, const Derive& derive);  // the reload itself
     void upgrade(std::function<void(const control::UpgradeOutcome&)> done) override;
     void onUpgradeDone(bool ok, pid_t pid, const std::string& text,
                        const std::function<void(const control::UpgradeOutcome&)>& done);
@@ -97,6 +107,7 @@ class Supervisor final : private control::Process, private admin::Source {
     bool dropPrivileges();
     void installSignals();
     void onSignal(int signum);
+    void logSighupReload(const control::ReloadOutcome& outcome) const;
     // `handover`: an upgrade's new process serves now (no STOPPING=1: the service goes on).
     void beginShutdown(const char* why, bool handover = false);
     // After stop_grace (or at once): close listeners and drain.
@@ -144,6 +155,13 @@ class Supervisor final : private control::Process, private admin::Source {
     unsigned serving_workers_ = 0;               // workers whose sockets all accept
     std::unique_ptr<loop::Timer> status_timer_;  // STATUS= refresh, under systemd only
     bool shutting_down_ = false;
+    struct PendingReload {
+        Derive derive;
+        std::function<void(control::ReloadOutcome)> done;
+    };
+    std::thread reload_reader_;                   // reads the file for reading_reloads_
+    std::vector<PendingReload> reading_reloads_;  // answered by the read under way
+    std::vector<PendingReload> waiting_reloads_;  // asked for since it started: the next read
     bool handing_over_ = false;  // a graceful stop or an upgrade hand-over has begun
 };
 

@@ -1,5 +1,4 @@
-// Supervisor, admin half: the admin endpoint (shared/design/admin.md) and the reload counts it
-// reports.
+// Supervisor, admin half: the admin endpoint (shared/design/admin.md).
 
 #include <ctime>
 
@@ -21,17 +20,6 @@ bool Supervisor::startAdmin(std::string* error) {
     }
     LOG_INFO("admin endpoint on %s", config_->admin.listen->text.c_str());
     return true;
-}
-
-control::ReloadOutcome Supervisor::reload(const Derive& derive) {
-    const std::string listen_before = config_->admin.listen ? config_->admin.listen->text : "";
-    control::ReloadOutcome outcome = reloadAnnounced(derive);
-    ++(outcome.ok ? admin_facts_.reloads_ok : admin_facts_.reloads_error);
-    const std::string listen_after = config_->admin.listen ? config_->admin.listen->text : "";
-    if (outcome.ok && listen_after != listen_before) {
-        outcome.notes.push_back("admin.listen changed: takes effect at the next restart");
-    }
-    return outcome;
 }
 
 std::string Supervisor::metricsText() {

@@ -124,22 +124,82 @@ std::vector<std::string> applyLogConfig(const config::LogConfig& config) {
     return problems;
 }
 
-control::ReloadOutcome Supervisor::reloadAnnounced(const Derive& derive) {
-    if (shutting_down_) {
-        control::ReloadOutcome outcome;
-        outcome.errors.push_back("sluice is shutting down");
-        return outcome;
-    }
+control::ReloadOutcome Supervisor::reload(const Derive& derive) {
+    if (shutting_down_) return shuttingDownOutcome();
     // The service manager sees the reload from start to end, failed or not.
     systemd::notify(systemd::reloadingState());
-    control::ReloadOutcome outcome = reloadFile(derive);
+    control::ReloadOutcome outcome = applyReload(config::loadConfig(config_path_), derive);
     systemd::notify("READY=1\nSTATUS=" + statusLine());
     return outcome;
 }
 
-control::ReloadOutcome Supervisor::reloadFile(const Derive& derive) {
+void Supervisor::reloadLater(Derive derive, std::function<void(control::ReloadOutcome)> done) {
+    if (shutting_down_) {
+        done(shuttingDownOutcome());
+        return;
+    }
+    waiting_reloads_.push_back(PendingReload{std::move(derive), std::move(done)});
+    if (!reload_reader_.joinable()) startReloadRead();
+}
+
+void Supervisor::startReloadRead() {
+    // This read answers every reload asked for so far: it starts after all of them.
+    reading_reloads_ = std::move(waiting_reloads_);
+    waiting_reloads_.clear();
+    systemd::notify(systemd::reloadingState());
+    // loadConfig touches nothing of the running process (it reads the file and resolves
+    // hostnames), so it runs on its own thread: on the main thread, parsing a large file held
+    // up the control socket and the health checks, whose timeouts then fired on responses that
+    // had arrived in time but were not read yet.
+    reload_reader_ = std::thread([this, path = config_path_] {
+        auto loaded = std::make_shared<Loaded>(config::loadConfig(path));
+        loop_.post([this, loaded] { onReloadRead(std::move(*loaded)); });
+    });
+}
+
+void Supervisor::onReloadRead(Loaded loaded) {
+    // Run by the final loop turn of ~Supervisor, which has joined the reader: sluice stops.
+    if (!reload_reader_.joinable()) return;
+    reload_reader_.join();  // it has posted this task: it is ending
+    std::vector<PendingReload> answered = std::move(reading_reloads_);
+    reading_reloads_.clear();
     control::ReloadOutcome outcome;
-    auto loaded = config::loadConfig(config_path_);
+    if (shutting_down_) {
+        outcome = shuttingDownOutcome();  // STOPPING=1 is out: no READY=1 after it
+    } else {
+        outcome = applyReload(std::move(loaded), answered[0].derive);
+        systemd::notify("READY=1\nSTATUS=" + statusLine());
+    }
+    for (auto& reload : answered) reload.done(outcome);
+    if (waiting_reloads_.empty()) return;
+    if (!shutting_down_) {
+        startReloadRead();
+        return;
+    }
+    std::vector<PendingReload> refused = std::move(waiting_reloads_);
+    waiting_reloads_.clear();
+    for (auto& reload : refused) reload.done(shuttingDownOutcome());
+}
+
+control::ReloadOutcome Supervisor::shuttingDownOutcome() {
+    control::ReloadOutcome outcome;
+    outcome.errors.push_back("sluice is shutting down");
+    return outcome;
+}
+
+control::ReloadOutcome Supervisor::applyReload(Loaded loaded, const Derive& derive) {
+    const std::string listen_before = config_->admin.listen ? config_->admin.listen->text : "";
+    control::ReloadOutcome outcome = applyFile(std::move(loaded), derive);
+    ++(outcome.ok ? admin_facts_.reloads_ok : admin_facts_.reloads_error);
+    const std::string listen_after = config_->admin.listen ? config_->admin.listen->text : "";
+    if (outcome.ok && listen_after != listen_before) {
+        outcome.notes.push_back("admin.listen changed: takes effect at the next restart");
+    }
+    return outcome;
+}
+
+control::ReloadOutcome Supervisor::applyFile(Loaded loaded, const Derive& derive) {
+    control::ReloadOutcome outcome;
     if (auto* errors = std::get_if<config::ConfigErrors>(&loaded)) {
         outcome.errors = std::move(errors->messages);
         return outcome;

@@ -19,6 +19,23 @@ def server_toml(name, port, extra=""):
     return '[[pool.server]]\nname = "%s"\naddress = "127.0.0.1:%d"\n%s\n' % (name, port, extra)
 
 
+def big_pool_toml(servers):
+    """A pool "big" of `servers` servers at addresses nobody listens on (no checks)."""
+    return 'name = "big"\n' + "".join(
+        '[[pool.server]]\nname = "s%d"\naddress = "127.1.%d.%d:%d"\n'
+        % (i, i // 250, 1 + i % 250, 20000 + i % 40000) for i in range(servers))
+
+
+def read_to_eof(sock):
+    """Everything a control connection replies (it closes after its reply)."""
+    data = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 class Load:
     """Steady mixed load: keep-alive GETs, POSTs with bodies, slow requests. Counts failures."""
 
@@ -246,6 +263,63 @@ class ReloadTest(SluiceTestCase):
         self.assertIn("ok: generation", out)
         print("\nreload of a 1,000-server config took %.0f ms" % (elapsed * 1000))
         self.assertEqual(http_request(self.port)[0], 200)
+
+    def test_the_control_socket_answers_while_a_large_file_is_read(self):
+        # The file is read and checked off the main thread: `status` sent while a reload of a
+        # 30,000-server file is under way is answered at once, still on generation 1 (on the
+        # main thread it waited for the reload and then said generation 2).
+        b = self.start_backends(1)
+        self.start(b)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        reload_sock = self.raw_control("reload")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.assertIn("\ngeneration 1\n", self.ctl("status"))
+        reply = read_to_eof(reload_sock)
+        self.assertTrue(reply.startswith(b"ok: generation 2\n"), reply[:200])
+        self.assertIn("\ngeneration 2\n", self.ctl("status"))
+        self.assertEqual(http_request(self.port)[0], 200)
+
+    def test_a_reload_asked_for_during_a_read_reads_the_file_again(self):
+        # The first reload reads the 30,000-server file; the file changes while it does, and a
+        # second reload must see the change: it is answered by a read that starts after it.
+        b = self.start_backends(1)
+        self.start(b)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        first = self.raw_control("reload")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.write_config(self.config(b) + '[[pool]]\nname = "late"\n' +
+                          server_toml("late1", b[0].port))
+        second = self.raw_control("reload")
+        self.assertTrue(read_to_eof(first).startswith(b"ok: generation 2\n"))
+        self.assertTrue(read_to_eof(second).startswith(b"ok: generation 3\n"))
+        pools = self.ctl("show", "pools")
+        self.assertIn("late", pools)
+        self.assertNotIn("big", pools)
+
+    def raw_control(self, line):
+        """A control connection that has sent `line`; its reply is read later (read_to_eof)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.add_cleanup(sock.close)
+        sock.settimeout(120)
+        sock.connect(os.path.join(self.workdir, "control.sock"))
+        sock.sendall(line.encode() + b"\n")
+        return sock
+
+    def test_a_stop_while_a_reload_reads_the_file_exits_cleanly(self):
+        # SIGTERM while a 30,000-server file is still being read: sluice waits for the read,
+        # never applies it, and exits 0; the reload gets an error or no reply, never "ok".
+        b = self.start_backends(1)
+        self.start(b)
+        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        reload_sock = self.raw_control("reload")
+        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        self.assertEqual(self.sluice.stop(timeout=120), 0, self.sluice.output()[-3000:])
+        try:
+            reply = read_to_eof(reload_sock)
+        except ConnectionResetError:
+            reply = b""
+        self.assertFalse(reply.startswith(b"ok"), reply[:200])
+        self.assertNotIn("reloaded", self.sluice.output())
 
 
 if __name__ == "__main__":

@@ -291,6 +291,23 @@ TEST(ConfigLoader, SyntaxErrorIsOneLine) {
     EXPECT_EQ(errors[0].rfind("t.toml:1:", 0), 0u) << errors[0];
 }
 
+TEST(ConfigLoader, SyntaxErrorNamesTheCallersPathOnly) {
+    // toml11 parses without a file name (toml_document.h): a message that cites two places
+    // (the first and the second definition) still comes out as one line, under the path the
+    // caller gave, however long.
+    const std::string path = "/etc/sluice/conf.d/a-path-longer-than-any-inline-buffer.toml";
+    const auto result = loadConfigFromString("[global]\nworkers = 1\nworkers = 2\n", path);
+    const auto* errors = std::get_if<ConfigErrors>(&result);
+    ASSERT_NE(errors, nullptr);
+    ASSERT_EQ(errors->messages.size(), 1u);
+    const std::string& message = errors->messages[0];
+    EXPECT_EQ(message.rfind(path + ":3:11: syntax error: value (\"workers\") already exists", 0),
+              0u)
+        << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    EXPECT_EQ(message.find("-->"), std::string::npos) << message;
+}
+
 TEST(ConfigLoader, RequiresAtLeastOneListener) {
     const auto errors = errorsOf("[global]\nworkers = 1\n");
     ASSERT_EQ(errors.size(), 1u);

@@ -49,7 +49,7 @@ struct Ungated {
 Ungated readUngated(const std::string& text) {
     Ungated out;
     std::istringstream in(text);
-    const toml::value root = parseTomlDocument(in, "t.toml");
+    const toml::value root = parseTomlDocument(in);
     Diagnostics diags;
     ConfigReader(&diags, false).read(root, &out.config);
     out.errors = diags.format("t.toml");

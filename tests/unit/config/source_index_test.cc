@@ -39,7 +39,7 @@ int expectSameAsToml11(SourceIndex& index, const toml::value& value) {
 
 toml::value parse(const std::string& text) {
     std::istringstream in(text);
-    return parseTomlDocument(in, "t.toml");
+    return parseTomlDocument(in);
 }
 
 TEST(SourceIndex, AgreesWithToml11OnEveryValue) {
