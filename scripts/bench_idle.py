@@ -7,9 +7,11 @@ each N: open N keep-alive client connections (in batches of 100) that each make 
 read its response, then hold them. Measured: the RSS of the proxy's worker process (sluice: its
 one process, threads included; HAProxy: its one process; nginx: the worker, not the master)
 before the connections and once they are all held, as bytes per connection; then 200 new
-requests (each on a new connection) while the N are held: their p99 latency. The connections are
-closed before the next N. Prints a markdown table with the sluice/HAProxy and sluice/nginx
-ratios (and writes it to build/bench/idle.md). Asserts nothing.
+requests (each on a new connection) while the N are held: their p99 latency (on a loaded
+machine the scheduler dominates it: the log line gives p50, max and the load average). The
+connections are closed before the next proxy; every N starts fresh processes (memory freed by
+an earlier N would hide this one's cost). Prints a markdown table with the sluice/HAProxy and
+sluice/nginx ratios (and writes it to build/bench/idle.md). Asserts nothing.
 
 N defaults to "5000 max": max is as many as this process's descriptor limit allows (hard limit
 minus a margin for the proxies' upstream sockets and this script's own), the same N for all.
@@ -33,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLUICE_BIN = os.environ.get("SLUICE_BIN", os.path.join(ROOT, "build/release/src/sluice"))
 BATCH = 100  # connections opened at once: their transient buffers count too
 PROBES = 200
+IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h; not in Python's socket module
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
@@ -116,6 +119,11 @@ def open_idle(port, n, held):
             pending = {}
             for _ in range(min(BATCH, n - start)):
                 s = socket.socket()
+                # From 127.0.0.2: the held connections' ephemeral ports are not searched through
+                # by every probe's connect() from 127.0.0.1 (that search, not the proxy, made new
+                # connections slow with ~18,000 held).
+                s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+                s.bind(("127.0.0.2", 0))
                 s.setblocking(False)
                 s.connect_ex(("127.0.0.1", port))
                 pending[s.fileno()] = [s, False, b""]  # socket, request sent, response so far
@@ -271,6 +279,7 @@ keepalive = 32
   nbthread 1
   maxconn {maxconn}
   ulimit-n {nofile}
+  no strict-limits  # maxconn counts both sides; idle clients hold no server connection
 
 defaults
   mode http
@@ -327,6 +336,9 @@ def measure(proc, n):
         time.sleep(1.0)
         after = rss_bytes(pid)
         lat = [one_request(proc.port) for _ in range(PROBES)]
+        log("%s N=%d: new requests p50 %.2f ms, max %.2f ms (machine load %s)"
+            % (proc.name, n, sorted(lat)[len(lat) // 2] * 1000, max(lat) * 1000,
+               open("/proc/loadavg").read().split()[0]))
     finally:
         for s in held:
             s.close()
@@ -339,20 +351,21 @@ def main():
     # This process holds N sockets plus a few; each proxy holds N plus its upstream and probes.
     max_n = (nofile - 2000) // 1000 * 1000
     ns = [max_n if a == "max" else int(a) for a in (sys.argv[1:] or ["5000", "max"])]
-    tmp = tempfile.mkdtemp(prefix="sluice-bench-idle.")
-    procs = {}
+    only = os.environ.get("BENCH_IDLE_ONLY", "sluice,haproxy,nginx").split(",")
     results = {}  # (name, n) -> (B/conn, p99 ms, rss)
-    try:
-        procs = start_all(tmp, nofile, max(ns))
-        only = os.environ.get("BENCH_IDLE_ONLY", "sluice,haproxy,nginx").split(",")
-        names = [x for x in ("sluice", "haproxy", "nginx") if x in procs and x in only]
-        for name in list(names):
-            if not procs[name].wait_ok():
-                procs[name].log.flush()
-                with open(procs[name].log.name) as f:
-                    log("%s did not start: %s" % (name, f.read()[-2000:]))
-                names.remove(name)
-        for n in ns:
+    for n in ns:
+        # Fresh processes for each N: memory freed by an earlier N would hide this one's cost.
+        tmp = tempfile.mkdtemp(prefix="sluice-bench-idle.")
+        procs = {}
+        try:
+            procs = start_all(tmp, nofile, n)
+            names = [x for x in ("sluice", "haproxy", "nginx") if x in procs and x in only]
+            for name in list(names):
+                if not procs[name].wait_ok():
+                    procs[name].log.flush()
+                    with open(procs[name].log.name) as f:
+                        log("%s did not start: %s" % (name, f.read()[-2000:]))
+                    names.remove(name)
             for name in names:
                 try:
                     results[(name, n)] = measure(procs[name], n)
@@ -361,13 +374,13 @@ def main():
                         % (name, n, r[0], r[1], r[2] / 2**20))
                 except (OSError, RuntimeError) as e:
                     log("%s N=%d failed: %s" % (name, n, e))
-    finally:
-        for p in reversed(list(procs.values())):
-            p.stop()
-        if os.environ.get("BENCH_KEEP_TMP") == "1":
-            log("kept " + tmp)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            for p in reversed(list(procs.values())):
+                p.stop()
+            if os.environ.get("BENCH_KEEP_TMP") == "1":
+                log("kept " + tmp)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
     lines = ["## idle keep-alive connections (one request each, then held; one worker)", "",
              "| N | sluice B/conn | HAProxy B/conn | nginx B/conn | sluice/HAProxy | "
              "sluice/nginx | p99 new req ms (sluice / HAProxy / nginx) | sluice RSS MiB | "
