@@ -26,7 +26,22 @@ RequestParser::RequestParser(RequestHandler& handler, const RequestLimits& limit
     : MessageParser(HTTP_REQUEST, &RequestHead::target, HeadScanner::Mode::kRequest,
                     kRequestWording,
                     {limits.max_header_bytes, limits.max_headers, limits.max_body_bytes}),
-      handler_(handler) {}
+      handler_(&handler) {}
+
+void RequestParser::reset(RequestHandler& handler, const RequestLimits& limits) {
+    handler_ = &handler;
+    limits_ = {limits.max_header_bytes, limits.max_headers, limits.max_body_bytes};
+    head_.clear();
+    stop_ = Stop::kNone;
+    paused_ = false;
+    body_bytes_ = 0;
+    chunk_ext_bytes_ = 0;
+    ext_bytes_ = 0;
+    framing_gap_ = 0;
+    gap_mark_ = nullptr;
+    error_ = FeedResult{};
+    start();  // llhttp_init again, then a new head
+}
 
 int RequestParser::headersComplete(llhttp_t* p) {
     RequestHead& head = head_;
@@ -46,16 +61,16 @@ int RequestParser::headersComplete(llhttp_t* p) {
     // websocket is one for us. Clearing the flag here makes llhttp parse on as HTTP.
     p->upgrade = head.upgrade ? 1 : 0;
     phase_ = Phase::kBody;
-    const Action action = handler_.onRequestHead(head);
+    const Action action = handler_->onRequestHead(head);
     return afterHead(head.framing == BodyFraming::kNone ? Action::kContinue : action);
 }
 
 Action RequestParser::deliverBody(std::string_view decoded) {
-    return handler_.onRequestBody(decoded);
+    return handler_->onRequestBody(decoded);
 }
 
 int RequestParser::messageComplete(llhttp_t*) {
-    handler_.onRequestComplete();
+    handler_->onRequestComplete();
     if (head_.upgrade) {
         stop_ = Stop::kUpgrade;
         return 0;  // llhttp stops with HPE_PAUSED_UPGRADE

@@ -55,6 +55,11 @@ class RequestParser final : public MessageParser<RequestParser, RequestHead> {
   public:
     RequestParser(RequestHandler& handler, const RequestLimits& limits);
 
+    // Back to the state of a new parser with this handler and these limits, keeping the
+    // capacity of its buffers (a parser kept by a per-worker pool serves one connection at a
+    // time, and only while a request is arriving or in flight).
+    void reset(RequestHandler& handler, const RequestLimits& limits);
+
     [[nodiscard]] FeedResult feed(std::string_view bytes);
     // True while a request head has started arriving but is not complete (for 408 vs silent close).
     bool inHead() const;
@@ -68,7 +73,7 @@ class RequestParser final : public MessageParser<RequestParser, RequestHead> {
     Action deliverBody(std::string_view decoded);
     void failLlhttp(llhttp_errno_t err);
 
-    RequestHandler& handler_;
+    RequestHandler* handler_;
 };
 
 extern template class MessageParser<RequestParser, RequestHead>;

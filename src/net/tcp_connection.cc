@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 
 #include "base/log.h"
 #include "tls/client_context.h"
@@ -30,6 +31,29 @@ TcpConnection::TcpConnection(uv_loop_t* loop) : id_(g_next_id.fetch_add(1)) {
     handle_.data = this;
 }
 
+TcpConnection::~TcpConnection() { delete tls_idle_; }  // closed (onClosed) before we get here
+
+TcpConnection::WriteQueue& TcpConnection::queue() {
+    if (!queue_) queue_ = std::make_unique<WriteQueue>();
+    return *queue_;
+}
+
+void TcpConnection::releaseQueue() {
+    if (queue_ && queue_->writing.empty() && queue_->pending.empty() &&
+        queue_->tls_backlog.empty()) {
+        queue_.reset();
+    }
+}
+
+void TcpConnection::setAddress(SocketAddress& to, const sockaddr_storage& from) {
+    to = {};
+    if (from.ss_family == AF_INET) {
+        std::memcpy(&to.in, &from, sizeof to.in);
+    } else if (from.ss_family == AF_INET6) {
+        std::memcpy(&to.in6, &from, sizeof to.in6);
+    }
+}
+
 TcpConnection* TcpConnection::adopt(uv_loop_t* loop, int fd) {
     auto* conn = new TcpConnection(loop);
     if (uv_tcp_open(&conn->handle_, fd) != 0) {
@@ -52,14 +76,18 @@ TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
     if (tls) {
         conn->tls_ = tls::TlsStream::client(*tls, tls_host);
         conn->tls_client_ = true;
-        uv_idle_init(loop, &conn->tls_idle_);
-        conn->tls_idle_.data = conn;
+        conn->tls_idle_ = new uv_idle_t;
+        uv_idle_init(loop, conn->tls_idle_);
+        conn->tls_idle_->data = conn;
         ++conn->open_handles_;
     }
-    conn->connect_req_.data = conn;
+    conn->connect_req_ = new uv_connect_t;
+    conn->connect_req_->data = conn;
     int rc =
-        uv_tcp_connect(&conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
+        uv_tcp_connect(conn->connect_req_, &conn->handle_, addr, &TcpConnection::onConnectDone);
     if (rc != 0) {
+        delete conn->connect_req_;
+        conn->connect_req_ = nullptr;
         // Refused at once (no socket, bad address): nullptr and no handler call, so the caller
         // is never re-entered from inside connect(); it treats nullptr as a connect failure.
         conn->failed_ = true;
@@ -73,33 +101,36 @@ TcpConnection* TcpConnection::connect(uv_loop_t* loop, const sockaddr* addr,
 void TcpConnection::startServerTls(const tls::ServerContext& ctx) {
     if (tls_) return;
     tls_ = tls::TlsStream::server(ctx);
-    uv_idle_init(handle_.loop, &tls_idle_);
-    tls_idle_.data = this;
+    tls_idle_ = new uv_idle_t;
+    uv_idle_init(handle_.loop, tls_idle_);
+    tls_idle_->data = this;
     ++open_handles_;
 }
 
 const std::string& TcpConnection::tlsError() const { return tls_ ? tls_->error() : kNoTlsError; }
 
 namespace {
-std::string ipText(const sockaddr_storage& ss) {
+std::string ipText(const sockaddr& sa) {
     char ip[INET6_ADDRSTRLEN] = {0};
-    if (ss.ss_family == AF_INET) {
-        uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&ss), ip, sizeof ip);
-    } else if (ss.ss_family == AF_INET6) {
-        uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&ss), ip, sizeof ip);
+    if (sa.sa_family == AF_INET) {
+        uv_ip4_name(reinterpret_cast<const sockaddr_in*>(&sa), ip, sizeof ip);
+    } else if (sa.sa_family == AF_INET6) {
+        uv_ip6_name(reinterpret_cast<const sockaddr_in6*>(&sa), ip, sizeof ip);
     }
     return ip;
 }
 }  // namespace
 
 void TcpConnection::fillPeer() {
-    int len = sizeof local_addr_;
-    if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&local_addr_), &len) != 0) {
-        local_addr_ = {};
-    }
-    len = sizeof peer_addr_;
-    if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&peer_addr_), &len) != 0) return;
-    peer_ = ipText(peer_addr_);
+    sockaddr_storage ss{};
+    int len = sizeof ss;
+    if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) ss = {};
+    setAddress(local_addr_, ss);
+    ss = {};
+    len = sizeof ss;
+    if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+    setAddress(peer_addr_, ss);
+    peer_ = ipText(peer_addr_.sa);
 }
 
 void TcpConnection::expectProxyHeader() {
@@ -120,9 +151,9 @@ bool TcpConnection::takeProxyHeader(std::string_view& bytes) {
     const ProxyHeader& header = proxy_parser_->header();
     proxy_version_ = header.version;
     if (header.has_addresses) {
-        peer_addr_ = header.source;
-        local_addr_ = header.destination;
-        peer_ = ipText(peer_addr_);
+        setAddress(peer_addr_, header.source);
+        setAddress(local_addr_, header.destination);
+        peer_ = ipText(peer_addr_.sa);
     }
     proxy_parser_.reset();
     bytes.remove_prefix(r.consumed);
@@ -139,7 +170,8 @@ void TcpConnection::startReading() {
     // in the middle of a record batch): deliver it from the loop, not from inside this call.
     // Usually nothing is left (a keep-alive client waits for the response before sending more),
     // and then a drain would only find that out again.
-    if (tls_ && (!tls_backlog_.empty() || (tls_->handshakeDone() && tls_->hasBufferedInput()))) {
+    if (tls_ && ((queue_ && !queue_->tls_backlog.empty()) ||
+                 (tls_->handshakeDone() && tls_->hasBufferedInput()))) {
         scheduleTlsDrain();
     }
 }
@@ -211,10 +243,11 @@ void TcpConnection::onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
 }
 
 void TcpConnection::drainTls() {
-    if (!tls_backlog_.empty()) {
+    if (queue_ && !queue_->tls_backlog.empty()) {
         if (!reading_ || !handler_) return;
-        const std::string backlog = std::move(tls_backlog_);
-        tls_backlog_.clear();
+        const std::string backlog = std::move(queue_->tls_backlog);
+        queue_->tls_backlog.clear();
+        releaseQueue();
         handler_->onData(*this, backlog);
     }
     while (!closing_ && !failed_) {
@@ -235,7 +268,7 @@ void TcpConnection::drainTls() {
                 if (!reading_ || !handler_) {
                     // Application data right behind the handshake's last message, which the
                     // handler has not asked for yet (e.g. an L4 session still connecting).
-                    tls_backlog_.append(t_plain_buffer, r.n);
+                    queue().tls_backlog.append(t_plain_buffer, r.n);
                     return;
                 }
                 handler_->onData(*this, std::string_view(t_plain_buffer, r.n));
@@ -271,7 +304,7 @@ bool TcpConnection::flushTls() {
 void TcpConnection::scheduleTlsDrain() {
     if (tls_idle_active_ || closing_) return;
     tls_idle_active_ = true;
-    uv_idle_start(&tls_idle_, &TcpConnection::onTlsIdle);
+    uv_idle_start(tls_idle_, &TcpConnection::onTlsIdle);
 }
 
 void TcpConnection::onTlsIdle(uv_idle_t* idle) {
@@ -299,7 +332,7 @@ bool TcpConnection::write(std::string_view a, std::string_view b, std::string_vi
 
 bool TcpConnection::rawWrite(std::string_view* parts, size_t count) {
     for (size_t i = 0; i < count; ++i) bytes_written_ += parts[i].size();
-    if (!write_in_flight_ && pending_.empty() && connected_) {
+    if (!write_in_flight_ && (!queue_ || queue_->pending.empty()) && connected_) {
         uv_buf_t bufs[4];
         unsigned n = 0;
         size_t total = 0;
@@ -326,26 +359,31 @@ bool TcpConnection::rawWrite(std::string_view* parts, size_t count) {
                 written -= p.size();
                 continue;
             }
-            pending_.append(p.data() + written, p.size() - written);
+            queue().pending.append(p.data() + written, p.size() - written);
             written = 0;
         }
     } else {
-        for (size_t i = 0; i < count; ++i) pending_.append(parts[i].data(), parts[i].size());
+        std::string& pending = queue().pending;
+        for (size_t i = 0; i < count; ++i) pending.append(parts[i].data(), parts[i].size());
     }
     if (connected_ && !write_in_flight_) startWrite();
     return true;
 }
 
 void TcpConnection::startWrite() {
-    if (pending_.empty()) return;
-    writing_.swap(pending_);
-    pending_.clear();
-    uv_buf_t buf = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
-    write_req_.data = this;
-    int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1,
+    if (!queue_ || queue_->pending.empty()) return;
+    WriteQueue& q = *queue_;
+    q.writing.swap(q.pending);
+    q.pending.clear();
+    uv_buf_t buf = uv_buf_init(q.writing.data(), static_cast<unsigned>(q.writing.size()));
+    write_req_ = new uv_write_t;
+    write_req_->data = this;
+    int rc = uv_write(write_req_, reinterpret_cast<uv_stream_t*>(&handle_), &buf, 1,
                       &TcpConnection::onWriteDone);
     if (rc != 0) {
-        writing_.clear();
+        delete write_req_;
+        write_req_ = nullptr;
+        q.writing.clear();
         fail(rc);
         return;
     }
@@ -354,17 +392,20 @@ void TcpConnection::startWrite() {
 
 void TcpConnection::onWriteDone(uv_write_t* req, int status) {
     auto* self = static_cast<TcpConnection*>(req->data);
+    delete req;
+    self->write_req_ = nullptr;
     self->write_in_flight_ = false;
-    self->writing_.clear();
+    self->queue_->writing.clear();
     if (self->closing_) return;
     if (status != 0) {
         self->fail(status);
         return;
     }
-    if (!self->pending_.empty()) {
+    if (!self->queue_->pending.empty()) {
         self->startWrite();
         return;
     }
+    self->releaseQueue();  // drained: an idle connection holds no write buffer
     if (self->shutdown_requested_ && !self->shutdown_sent_) {
         self->shutdown_requested_ = false;  // let shutdownWrite() issue it
         self->shutdownWrite();
@@ -380,19 +421,27 @@ void TcpConnection::shutdownWrite() {
         if (!flushTls()) return;
     }
     shutdown_requested_ = true;
-    if (write_in_flight_ || !pending_.empty()) return;  // after the queue drains
+    if (write_in_flight_ || (queue_ && !queue_->pending.empty())) return;  // after the drain
     shutdown_sent_ = true;
-    shutdown_req_.data = this;
-    if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_),
+    shutdown_req_ = new uv_shutdown_t;
+    shutdown_req_->data = this;
+    if (uv_shutdown(shutdown_req_, reinterpret_cast<uv_stream_t*>(&handle_),
                     &TcpConnection::onShutdownDone) != 0) {
+        delete shutdown_req_;
+        shutdown_req_ = nullptr;
         shutdown_sent_ = false;
     }
 }
 
-void TcpConnection::onShutdownDone(uv_shutdown_t*, int) {}
+void TcpConnection::onShutdownDone(uv_shutdown_t* req, int) {
+    static_cast<TcpConnection*>(req->data)->shutdown_req_ = nullptr;
+    delete req;
+}
 
 void TcpConnection::onConnectDone(uv_connect_t* req, int status) {
     auto* self = static_cast<TcpConnection*>(req->data);
+    delete req;
+    self->connect_req_ = nullptr;
     if (self->closing_) return;
     if (status != 0) {
         self->fail(status);
@@ -408,7 +457,7 @@ void TcpConnection::onConnectDone(uv_connect_t* req, int status) {
         self->updateReading();
         return;
     }
-    if (!self->pending_.empty()) self->startWrite();
+    self->startWrite();  // a prelude or early writes
     if (self->handler_) self->handler_->onConnected(*self);
 }
 
@@ -435,8 +484,8 @@ void TcpConnection::destroy() {
 }
 
 void TcpConnection::closeTlsIdle() {
-    if (!tls_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(&tls_idle_))) return;
-    uv_close(reinterpret_cast<uv_handle_t*>(&tls_idle_), &TcpConnection::onClosed);
+    if (!tls_idle_ || uv_is_closing(reinterpret_cast<uv_handle_t*>(tls_idle_))) return;
+    uv_close(reinterpret_cast<uv_handle_t*>(tls_idle_), &TcpConnection::onClosed);
 }
 
 void TcpConnection::reset() {

@@ -20,6 +20,9 @@
 //   its source and destination (v1 UNKNOWN, v2 LOCAL: the socket's own), then onProxyHeader
 //   fires; the bytes behind the header in the same read follow at once (onData, or the TLS
 //   handshake) whether or not the handler reads. The caller times the wait (client timer).
+// - Memory: an open, idle connection holds its uv_tcp_t, its addresses and a few counters. The
+//   libuv requests (write, connect, shutdown), the write queue and the TLS idle handle exist
+//   only while in use (allocated on demand, freed when done); reads use the per-loop buffer.
 
 #include <uv.h>
 
@@ -61,7 +64,7 @@ class TcpConnection {
                                   const std::string& tls_host = {});
     // Client side, right after connect(): `bytes` go out first, unencrypted, before the TLS
     // handshake or anything write() queues (a PROXY header for the server).
-    void writePrelude(std::string_view bytes) { pending_.append(bytes); }
+    void writePrelude(std::string_view bytes) { queue().pending.append(bytes); }
     // Server side: the peer's bytes are TLS from now on (call before startReading()).
     void startServerTls(const tls::ServerContext& ctx);
     // The TLS state (version, SNI, ALPN) or nullptr on a plain connection.
@@ -89,7 +92,9 @@ class TcpConnection {
     // error of the immediate send is not also reported through onError).
     [[nodiscard]] bool write(std::string_view a, std::string_view b = {}, std::string_view c = {},
                              std::string_view d = {});
-    size_t pendingBytes() const { return pending_.size() + writing_.size(); }
+    size_t pendingBytes() const {
+        return queue_ ? queue_->pending.size() + queue_->writing.size() : 0;
+    }
     void shutdownWrite();
     bool writeShutdown() const { return shutdown_requested_; }
     // Connected and, for client TLS, past the handshake (what onConnected announces).
@@ -102,18 +107,34 @@ class TcpConnection {
 
     const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
     // The client's address and the address it connected to: the socket's, or a PROXY header's.
-    const sockaddr& peerSockaddr() const { return *reinterpret_cast<const sockaddr*>(&peer_addr_); }
-    const sockaddr& localSockaddr() const {
-        return *reinterpret_cast<const sockaddr*>(&local_addr_);
-    }
+    const sockaddr& peerSockaddr() const { return peer_addr_.sa; }
+    const sockaddr& localSockaddr() const { return local_addr_.sa; }
     uint64_t id() const { return id_; }
     // Bytes over the socket so far (TLS: ciphertext), read and accepted for writing.
     uint64_t bytesRead() const { return bytes_read_; }
     uint64_t bytesWritten() const { return bytes_written_; }
 
   private:
+    // An IPv4 or IPv6 address (a TCP socket has no other kind): 28 bytes, not sockaddr_storage's
+    // 128.
+    union SocketAddress {
+        sockaddr sa;
+        sockaddr_in in;
+        sockaddr_in6 in6;
+    };
+    // What a connection holds only while bytes wait to be written (or TLS plaintext to be read).
+    struct WriteQueue {
+        std::string writing;      // bytes owned by the in-flight uv_write
+        std::string pending;      // bytes queued behind it
+        std::string tls_backlog;  // plaintext decrypted while the handler was not reading
+    };
+
     explicit TcpConnection(uv_loop_t* loop);
-    ~TcpConnection() = default;
+    ~TcpConnection();
+    WriteQueue& queue();
+    // Frees the write queue once nothing is in it (the next write allocates it again).
+    void releaseQueue();
+    static void setAddress(SocketAddress& to, const sockaddr_storage& from);
 
     static void onAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
     static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
@@ -140,18 +161,19 @@ class TcpConnection {
     void closeTlsIdle();
 
     uv_tcp_t handle_{};
-    uv_write_t write_req_{};
-    uv_connect_t connect_req_{};
-    uv_shutdown_t shutdown_req_{};
-    uv_idle_t tls_idle_{};  // delivers plaintext buffered in tls_ when reading resumes
+    // Each allocated when issued, freed by its callback (libuv runs it, ECANCELED on a close,
+    // before the handle's close callback).
+    uv_write_t* write_req_ = nullptr;
+    uv_connect_t* connect_req_ = nullptr;
+    uv_shutdown_t* shutdown_req_ = nullptr;
+    uv_idle_t* tls_idle_ = nullptr;  // TLS only: delivers plaintext buffered in tls_ when
+                                     // reading resumes (freed in the destructor, once closed)
     std::unique_ptr<tls::TlsStream> tls_;
-    std::string tls_backlog_;  // plaintext decrypted while the handler was not reading
+    std::unique_ptr<WriteQueue> queue_;
     ConnectionHandler* handler_ = nullptr;
-    std::string writing_;  // bytes owned by the in-flight uv_write
-    std::string pending_;  // bytes queued behind it
     std::string peer_;
-    sockaddr_storage peer_addr_{};
-    sockaddr_storage local_addr_{};
+    SocketAddress peer_addr_{};
+    SocketAddress local_addr_{};
     std::unique_ptr<ProxyHeaderParser> proxy_parser_;
     const char* proxy_error_ = "";
     int proxy_version_ = 0;

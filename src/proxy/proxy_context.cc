@@ -17,6 +17,7 @@ WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::S
 ProxyContext::ProxyContext(uv_loop_t* loop, ProcessCounters& counters)
     : loop_(loop),
       counters_(counters),
+      timers_(loop),
       connection_pool_(loop),
       exchange_parts_(loop),
       retired_(loop) {}

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "loop/delete_queue.h"
+#include "loop/timer_queue.h"
 #include "proxy/edge/edge_limits.h"
 #include "proxy/exchange/exchange_parts.h"
+#include "proxy/http/http_session_parts.h"
 #include "routing/router.h"
 #include "routing/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -71,6 +73,11 @@ class ProxyContext {
     const std::shared_ptr<WorkerSnapshot>& current() const { return current_; }
     void adopt(std::shared_ptr<WorkerSnapshot> snapshot) { current_ = std::move(snapshot); }
 
+    // The worker's per-connection timeouts (client header, body and idle timeouts) on one
+    // libuv timer.
+    loop::TimerQueue& timers() { return timers_; }
+    // What HTTP/1.1 sessions borrow while a request is arriving or in flight.
+    HttpSessionPartsPool& sessionParts() { return session_parts_; }
     // What exchanges borrow for their life (exchange_parts.h).
     ExchangePartsPool& exchangeParts() { return exchange_parts_; }
     // Objects that end inside their own callbacks (exchanges): deleted once the loop is back
@@ -96,13 +103,15 @@ class ProxyContext {
   private:
     uv_loop_t* loop_;
     ProcessCounters& counters_;
+    loop::TimerQueue timers_;  // before anything whose timers are queued on it
     upstream::ConnectionPool connection_pool_;
     std::shared_ptr<WorkerSnapshot> current_;
     Session* head_ = nullptr;
     bool draining_ = false;
     std::string scratch_;
-    ExchangePartsPool exchange_parts_;  // before retired_: retired exchanges give parts back
-    loop::DeleteQueue retired_;         // last: sessions still queued go before the rest
+    ExchangePartsPool exchange_parts_;    // before retired_: retired exchanges give parts back
+    HttpSessionPartsPool session_parts_;  // the same for retired sessions
+    loop::DeleteQueue retired_;           // last: sessions still queued go before the rest
 };
 
 }  // namespace sluice::proxy

@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,8 +75,27 @@ bool Supervisor::dropPrivileges() {
     return true;
 }
 
+namespace {
+
+// Every client connection is a descriptor (two while proxied): the soft limit (often 1,024) goes
+// up to the hard one, as nginx's worker_rlimit_nofile and HAProxy's ulimit-n do, so
+// max_connections rather than the shell's default decides how many clients are held.
+void raiseDescriptorLimit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    const rlim_t soft = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        LOG_WARN("cannot raise the descriptor limit from %llu: %s",
+                 static_cast<unsigned long long>(soft), std::strerror(errno));
+    }
+}
+
+}  // namespace
+
 int Supervisor::run() {
     std::signal(SIGPIPE, SIG_IGN);
+    raiseDescriptorLimit();
     worker_count_ = config_->global.workers;
     if (worker_count_ == 0) worker_count_ = std::max(1u, std::thread::hardware_concurrency());
     if (inherited_.active() && !inherited_.listeners.empty()) {

@@ -45,8 +45,7 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
       listener_(&snap_->snapshot->config->listeners[listener]),
       client_(client),
       redirect_(redirect),
-      request_parser_(*this, limitsOf(*listener_)),
-      client_timer_(ctx.loop(), [this] { onClientTimer(); }) {
+      client_timer_(ctx.timers(), &HttpSession::onClientTimer, this) {
     ctx_.add(*this);
     client_->setHandler(this);
     // Behind an L4 balancer: its PROXY header comes first, before TLS (timed by client_timer_).
@@ -61,7 +60,19 @@ HttpSession::HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t l
     client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
 }
 
-HttpSession::~HttpSession() = default;
+HttpSession::~HttpSession() { releaseParts(); }
+
+HttpSessionParts& HttpSession::parts() {
+    if (!parts_) {
+        parts_ = ctx_.sessionParts().take(static_cast<http::RequestHandler&>(*this),
+                                          limitsOf(*listener_));
+    }
+    return *parts_;
+}
+
+void HttpSession::releaseParts() {
+    if (parts_) ctx_.sessionParts().give(std::move(parts_));
+}
 
 // ---------------------------------------------------------------------------------------------
 // Connection events
@@ -89,7 +100,7 @@ void HttpSession::onEof(net::TcpConnection& conn) {
         return;
     }
     if (requestInFlight()) return exchange_->abortForClient();
-    if (state_ == State::kHead && request_parser_.inHead()) {
+    if (state_ == State::kHead && parts_ && parts_->parser.inHead()) {
         LOG_DEBUG("client %s closed mid-request", client_->peerAddress().c_str());
     }
     finish();
@@ -127,9 +138,8 @@ void HttpSession::newExchange() {
         snap_ = ctx_.current();
         listener_ = &snap_->snapshot->config->listeners[listener_index_];
     }
-    exchange_ =
-        std::make_unique<Exchange>(ctx_, snap_, listener_index_, static_cast<Downstream&>(*this),
-                                   request_parser_.head(), ctx_.now());
+    exchange_ = std::make_unique<Exchange>(
+        ctx_, snap_, listener_index_, static_cast<Downstream&>(*this), parser().head(), ctx_.now());
 }
 
 void HttpSession::retireExchange() {
@@ -174,13 +184,17 @@ void HttpSession::onClientData(std::string_view bytes) {
         // Body bytes: client_body_timeout is the longest gap between reads.
         client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
     }
-    if (!client_in_.empty() || buffersClientBytes()) {
+    HttpSessionParts& p = parts();
+    if (!p.client_in.empty() || buffersClientBytes()) {
         // The parser is paused: keep the bytes (bounded: reads stop until it resumes).
-        client_in_.append(bytes);
+        p.client_in.append(bytes);
         client_->stopReading();
         return;
     }
-    handleRequestFeed(request_parser_.feed(bytes), bytes);
+    ++feed_depth_;
+    const http::FeedResult result = p.parser.feed(bytes);
+    --feed_depth_;
+    handleRequestFeed(result, bytes);
 }
 
 bool HttpSession::buffersClientBytes() const {
@@ -193,7 +207,7 @@ bool HttpSession::requestInFlight() const {
 }
 
 void HttpSession::resumeRequest() {
-    request_parser_.resume();
+    parser().resume();
     pumpClient(/*always_feed=*/true);
 }
 
@@ -205,16 +219,20 @@ void HttpSession::resumeRequestBody() {
 
 void HttpSession::pumpClient(bool always_feed) {
     if (finished_) return;
-    if (!client_in_.empty() || always_feed) {
+    if (hasClientIn() || always_feed) {
         // Feeding even zero bytes lets a parser paused right after a head reach the end of a
         // bodiless request.
         std::string pending;
-        pending.swap(client_in_);
-        handleRequestFeed(request_parser_.feed(pending), pending);
-        if (client_in_.empty()) client_in_.swap(pending), client_in_.clear();
+        pending.swap(parts().client_in);
+        ++feed_depth_;
+        const http::FeedResult result = parser().feed(pending);
+        --feed_depth_;
+        handleRequestFeed(result, pending);
         if (finished_) return;
+        // Keep the buffer's capacity unless the feed left new bytes behind.
+        if (parts_->client_in.empty()) parts_->client_in.swap(pending), parts_->client_in.clear();
     }
-    if (client_in_.empty() && !buffersClientBytes() && state_ != State::kTunnel) {
+    if (!hasClientIn() && !buffersClientBytes() && state_ != State::kTunnel) {
         if (state_ == State::kExchange && !client_->reading()) {
             // Reading resumes after our own pause: the client's body clock restarts.
             client_timer_.start(static_cast<uint64_t>(listener_->client_body_timeout.count()));
@@ -229,14 +247,14 @@ void HttpSession::handleRequestFeed(const http::FeedResult& result, std::string_
         case http::FeedResult::kOk:
             return;
         case http::FeedResult::kPaused:
-            client_in_.assign(input.substr(result.consumed));
+            parts_->client_in.assign(input.substr(result.consumed));
             // A complete request waiting for its response: reading on costs nothing (anything
             // that arrives is kept by onClientData, which stops reading then), and stopping
             // now and starting after the response costs two epoll_ctl calls per request.
-            if (!client_in_.empty() || !buffersClientBytes()) client_->stopReading();
+            if (!parts_->client_in.empty() || !buffersClientBytes()) client_->stopReading();
             return;
         case http::FeedResult::kUpgraded:
-            client_in_.assign(input.substr(result.consumed));
+            parts_->client_in.assign(input.substr(result.consumed));
             client_->stopReading();
             return;
         case http::FeedResult::kError:
@@ -285,7 +303,9 @@ void HttpSession::onRequestComplete() {
     if (exchange_) exchange_->requestEnd();
 }
 
-void HttpSession::onClientTimer() {
+void HttpSession::onClientTimer(void* self) { static_cast<HttpSession*>(self)->clientTimeout(); }
+
+void HttpSession::clientTimeout() {
     if (client_->awaitingProxyHeader()) return finish();  // no PROXY header: forward nothing
     switch (state_) {
         case State::kIdle:
@@ -308,12 +328,17 @@ void HttpSession::onClientTimer() {
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
     client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
-    request_parser_.resume();
-    if (!client_in_.empty()) {
+    if (hasClientIn()) {
+        parts_->parser.resume();
         // Pipelined bytes already arrived: they start the next request now.
         state_ = State::kHead;
         newExchange();
         client_timer_.start(static_cast<uint64_t>(listener_->client_header_timeout.count()));
+    } else if (feed_depth_ == 0) {
+        // Nothing pipelined: the idle connection gives its parser and buffers back (the next
+        // request gets a fresh parser, which is what this one is between messages). Not while
+        // the parser is still on the stack (an exchange that ended inside a parser callback).
+        releaseParts();
     }
     pumpClient(false);
 }
@@ -326,17 +351,18 @@ SendResult HttpSession::sendInterim(const http::ResponseHead& head) {
     if (head.status == 100) {
         ok = client_->write("HTTP/1.1 100 Continue\r\n\r\n");
     } else {
-        scratch_.clear();
+        std::string& scratch = parts().scratch;
+        scratch.clear();
         http::serializeResponseHead(head, http::BodyFraming::kNone, /*keep_alive=*/true,
-                                    /*client_minor=*/1, {}, scratch_);
-        ok = client_->write(scratch_);
+                                    /*client_minor=*/1, {}, scratch);
+        ok = client_->write(scratch);
     }
     return ok ? SendResult::kOk : SendResult::kGone;
 }
 
 SendResult HttpSession::sendResponseHead(const http::ResponseHead& head, std::string_view extra,
                                          bool request_complete) {
-    const int client_minor = request_parser_.head().version_minor;
+    const int client_minor = parser().head().version_minor;
     response_framing_ = head.framing;
     if (head.framing == http::BodyFraming::kChunked && client_minor == 0) {
         response_framing_ = http::BodyFraming::kUntilClose;  // HTTP/1.0 has no chunked coding
@@ -350,9 +376,10 @@ SendResult HttpSession::sendResponseHead(const http::ResponseHead& head, std::st
         client_keep_alive_ = false;
     }
     if (draining_ || ctx_.draining()) client_keep_alive_ = false;
-    response_head_.clear();
+    std::string& response_head = parts().response_head;
+    response_head.clear();
     http::serializeResponseHead(head, response_framing_, client_keep_alive_, client_minor, extra,
-                                response_head_);
+                                response_head);
     // Written with the first body bytes (one send for small responses), or at flushResponse().
     response_head_pending_ = true;
     return SendResult::kOk;
@@ -395,15 +422,16 @@ SendResult HttpSession::flushResponse() {
 std::string_view HttpSession::takeResponseHead() {
     if (!response_head_pending_) return {};
     response_head_pending_ = false;
-    return response_head_;
+    return parts_->response_head;
 }
 
 uint64_t HttpSession::sendLocalResponse(int status, std::string_view extra) {
     state_ = State::kClosing;
     client_timer_.stop();
-    scratch_.clear();
-    const uint64_t bytes = http::serializeErrorResponse(status, /*close=*/true, extra, scratch_);
-    write_failed_ = !client_->write(scratch_);
+    std::string& scratch = parts().scratch;
+    scratch.clear();
+    const uint64_t bytes = http::serializeErrorResponse(status, /*close=*/true, extra, scratch);
+    write_failed_ = !client_->write(scratch);
     return bytes;
 }
 
@@ -414,9 +442,9 @@ void HttpSession::takeTunnel(net::TcpConnection* upstream, std::string_view rest
     client_timer_.stop();
     write_failed_ = false;
     if (!rest.empty() && !client_->write(rest)) write_failed_ = true;
-    if (!client_in_.empty()) {
-        if (!tunnel_->write(client_in_)) write_failed_ = true;
-        client_in_.clear();
+    if (hasClientIn()) {
+        if (!tunnel_->write(parts_->client_in)) write_failed_ = true;
+        parts_->client_in.clear();
     }
     client_->startReading();
     tunnel_->startReading();

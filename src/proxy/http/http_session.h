@@ -23,16 +23,21 @@
 //   ProcessCounters::client_aborts counts it. Only a WebSocket tunnel relays a half-close.
 // Retires itself (ProxyContext::retire: deleted once the loop is back in control) when the
 // client connection ends; after finish() no callback reaches it.
+// Memory: between requests (keep-alive, or before the first byte) a session holds no parser, no
+// header storage and no buffer (HttpSessionParts, borrowed from the worker while a request is
+// arriving or in flight) and no timer handle of its own (a QueuedTimer on the worker's
+// TimerQueue).
 
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "http/request_parser.h"
-#include "loop/deadline_timer.h"
+#include "loop/timer_queue.h"
 #include "net/tcp_connection.h"
 #include "proxy/exchange/downstream.h"
 #include "proxy/exchange/exchange.h"
+#include "proxy/http/http_session_parts.h"
 #include "proxy/proxy_context.h"
 
 namespace sluice::proxy {
@@ -99,7 +104,8 @@ class HttpSession final : public Session,
     void pumpClient(bool always_feed);
     void resumeRequest();  // resume a paused request parser and pump
     void handleRequestFeed(const http::FeedResult& result, std::string_view input);
-    void onClientTimer();
+    static void onClientTimer(void* self);
+    void clientTimeout();
     // Whether client bytes arriving now are kept for later (the parser waits for a response or
     // an upstream) rather than parsed.
     bool buffersClientBytes() const;
@@ -114,6 +120,13 @@ class HttpSession final : public Session,
     void finish();
     // The response head not yet written (empty when it was), for coalescing with body bytes.
     std::string_view takeResponseHead();
+    // The borrowed parts, taken from the worker's pool when missing; releaseParts() gives them
+    // back (between requests, once nothing pipelined waits in them).
+    HttpSessionParts& parts();
+    void releaseParts();
+    http::RequestParser& parser() { return parts().parser; }
+    // Client bytes kept for the parser (none without parts).
+    bool hasClientIn() const { return parts_ && !parts_->client_in.empty(); }
 
     ProxyContext& ctx_;
     std::shared_ptr<WorkerSnapshot> snap_;
@@ -123,19 +136,16 @@ class HttpSession final : public Session,
     net::TcpConnection* client_;
     net::TcpConnection* tunnel_ = nullptr;  // the upstream after a 101
     bool redirect_;                         // tls.redirect_http connection
-    http::RequestParser request_parser_;
-    loop::DeadlineTimer client_timer_;  // header, body, idle timeouts
+    loop::QueuedTimer client_timer_;        // header, body, idle timeouts
     State state_ = State::kIdle;
-    std::unique_ptr<Exchange> exchange_;  // the current request's (none between requests)
-
-    std::string client_in_;      // client bytes not yet parsed (parser paused)
-    std::string response_head_;  // serialized response head, sent with the first body bytes
-    std::string scratch_;        // local responses, interim heads
+    std::unique_ptr<Exchange> exchange_;       // the current request's (none between requests)
+    std::unique_ptr<HttpSessionParts> parts_;  // while a request is arriving or in flight
     http::BodyFraming response_framing_ = http::BodyFraming::kNone;
     bool response_head_pending_ = false;  // response_head_ is not written yet
     bool client_keep_alive_ = true;       // the connection stays open after this response
     bool write_failed_ = false;           // a local response's write failed: no flush to wait for
     bool in_head_callback_ = false;       // inside onRequestHead: the request parser is running
+    unsigned feed_depth_ = 0;             // RequestParser::feed calls running (parts stay)
     bool draining_ = false;
     bool finished_ = false;
     bool protocol_known_ = false;  // HTTP/1.x or HTTP/2 decided (takeHttp2)

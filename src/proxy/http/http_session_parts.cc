@@ -1,0 +1,52 @@
+#include "proxy/http/http_session_parts.h"
+
+namespace sluice::proxy {
+namespace {
+
+// The parser's handler while the parts sit in the pool (never called: a pooled parser is fed
+// nothing).
+class IdleRequestHandler final : public http::RequestHandler {
+    http::Action onRequestHead(http::RequestHead&) override { return http::Action::kPause; }
+    http::Action onRequestBody(std::string_view) override { return http::Action::kPause; }
+    void onRequestComplete() override {}
+};
+IdleRequestHandler idle_request_handler;
+
+constexpr size_t kMaxKeptSessionBytes = 16 * 1024;  // a string with more capacity is not kept
+
+void clearSessionString(std::string& s) {
+    s.clear();
+    if (s.capacity() > kMaxKeptSessionBytes) std::string().swap(s);
+}
+
+}  // namespace
+
+HttpSessionParts::HttpSessionParts() : parser(idle_request_handler, http::RequestLimits{}) {}
+
+void HttpSessionParts::clear() {
+    parser.reset(idle_request_handler, http::RequestLimits{});
+    clearSessionString(client_in);
+    clearSessionString(response_head);
+    clearSessionString(scratch);
+}
+
+std::unique_ptr<HttpSessionParts> HttpSessionPartsPool::take(http::RequestHandler& handler,
+                                                             const http::RequestLimits& limits) {
+    std::unique_ptr<HttpSessionParts> parts;
+    if (spare_.empty()) {
+        parts = std::make_unique<HttpSessionParts>();
+    } else {
+        parts = std::move(spare_.back());
+        spare_.pop_back();
+    }
+    parts->parser.reset(handler, limits);
+    return parts;
+}
+
+void HttpSessionPartsPool::give(std::unique_ptr<HttpSessionParts> parts) {
+    if (!parts || spare_.size() >= kMaxSpare) return;
+    parts->clear();
+    spare_.push_back(std::move(parts));
+}
+
+}  // namespace sluice::proxy
