@@ -148,24 +148,25 @@ void HttpSession::retireExchange() {
 
 bool HttpSession::takeHttp2(std::string_view bytes) {
     std::string_view first = bytes;
-    if (!client_in_.empty()) {
-        client_in_.append(bytes);
-        first = client_in_;
+    if (hasClientIn()) {
+        parts_->client_in.append(bytes);
+        first = parts_->client_in;
     }
     const Http2Connection::Choice choice = Http2Connection::choose(*listener_, *client_, first);
     if (choice == Http2Connection::Choice::kUndecided) {
-        if (client_in_.empty()) client_in_.assign(bytes);
+        if (!hasClientIn()) parts().client_in.assign(bytes);
         return true;
     }
     protocol_known_ = true;
     if (choice == Http2Connection::Choice::kHttp1) {
-        if (client_in_.empty()) return false;  // `bytes` are parsed as usual
+        if (!hasClientIn()) return false;  // `bytes` are parsed as usual
         std::string held;
-        held.swap(client_in_);
+        held.swap(parts_->client_in);
         onClientData(held);
         return true;
     }
-    // The connection (its socket, address slot and accounting) is the HTTP/2 session's now.
+    // The connection (its socket, address slot and accounting) is the HTTP/2 session's now;
+    // `first` stays valid until this session is deleted (retire() defers it).
     finished_ = true;
     client_timer_.stop();
     Http2Connection::start(ctx_, snap_, listener_index_, std::exchange(client_, nullptr),

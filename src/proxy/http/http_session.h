@@ -98,7 +98,7 @@ class HttpSession final : public Session,
     void onClientData(std::string_view bytes);
     // On the connection's first bytes: true when they are HTTP/2's (ALPN h2, or the h2c
     // preface), and the connection went to an Http2Connection (this session is over), or may
-    // be (a prefix of the preface: held in client_in_ until more arrives).
+    // be (a prefix of the preface: held in the parts' client_in until more arrives).
     bool takeHttp2(std::string_view bytes);
     // Feed saved client bytes to the parser (while it is not paused), then read more.
     void pumpClient(bool always_feed);
