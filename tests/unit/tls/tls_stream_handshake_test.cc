@@ -52,6 +52,42 @@ TEST_F(TlsStreamTest, Tls12Handshake) {
     EXPECT_EQ(c.client_side.received, "pong");
 }
 
+// Server preference: AES-128-GCM (SHA-256 key schedule) even for OpenSSL clients, which list
+// AES-256-GCM-SHA384 first; ChaCha20 for a client listing it first; what a client insists on.
+TEST_F(TlsStreamTest, CipherIsChosenByServerPreference) {
+    struct Case {
+        const char* client_suites;  // "" = OpenSSL's default order
+        const char* chosen;
+    };
+    for (const Case& test :
+         {Case{"", "TLS_AES_128_GCM_SHA256"},
+          Case{"TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"},
+          Case{"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256",
+               "TLS_CHACHA20_POLY1305_SHA256"},
+          Case{"TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384"}}) {
+        auto client_ctx = clientContext(true, pki_->caFile());
+        ASSERT_TRUE(client_ctx);
+        if (*test.client_suites != '\0') {
+            ASSERT_EQ(SSL_CTX_set_ciphersuites(client_ctx->context(), test.client_suites), 1);
+        }
+        Conversation c = connect(*client_ctx, *server_, "default.test");
+        ASSERT_TRUE(c.ok()) << c.client->error() << " / " << c.server->error();
+        EXPECT_EQ(c.client->version(), "TLSv1.3");
+        EXPECT_STREQ(SSL_get_cipher_name(TlsStreamAccess::ssl(*c.server)), test.chosen)
+            << test.client_suites;
+        EXPECT_STREQ(SSL_get_cipher_name(TlsStreamAccess::ssl(*c.client)), test.chosen)
+            << test.client_suites;
+    }
+    // TLS 1.2 the same way: OpenSSL clients list the AES-256 suites first.
+    auto tls12 = clientContext(true, pki_->caFile());
+    ASSERT_TRUE(tls12);
+    SSL_CTX_set_max_proto_version(tls12->context(), TLS1_2_VERSION);
+    Conversation c = connect(*tls12, *server_, "default.test");
+    ASSERT_TRUE(c.ok()) << c.client->error() << " / " << c.server->error();
+    EXPECT_STREQ(SSL_get_cipher_name(TlsStreamAccess::ssl(*c.server)),
+                 "ECDHE-ECDSA-AES128-GCM-SHA256");
+}
+
 TEST_F(TlsStreamTest, SniSelectsTheCertificate) {
     struct Case {
         const char* host;
