@@ -5,6 +5,8 @@
   bench_report.py ticks PID           "UTIME STIME": clock ticks of PID and all its descendants
   bench_report.py machine             "BUSY TOTAL": clock ticks of all CPUs since boot (/proc/stat)
   bench_report.py wrk FILE            parse wrk --latency output: "REQUESTS RPS P99_MS ERRORS"
+  bench_report.py stime FILE N        the same for N `openssl s_time -new` loops (FILE.0 ..
+                                      FILE.N-1) that took "elapsed SECONDS" (FILE); P99 nan
   bench_report.py report TSV STATUS   print the markdown report (see scripts/bench)
 """
 import os
@@ -100,6 +102,41 @@ def parse_wrk(path):
     return requests, rps, p99, errors
 
 
+def parse_stime(path, clients):
+    """Sum of `clients` s_time runs: connections made, per second of the wall-clock time they
+    took together. A loop without its summary line, or whose connections read no response,
+    counts its connections (at least 1) as errors."""
+    with open(path) as f:
+        m = re.search(r"elapsed ([0-9.]+)", f.read())
+    elapsed = float(m.group(1)) if m else 0.0
+    connections, errors = 0, 0
+    for i in range(clients):
+        try:
+            with open("%s.%d" % (path, i)) as f:
+                out = f.read()
+        except OSError:
+            out = ""
+        found = re.findall(r"^(\d+) connections in \d+ real seconds, (\d+) bytes read", out, re.M)
+        if not found:
+            errors += 1
+            continue
+        n, per_connection = int(found[-1][0]), int(found[-1][1])
+        if per_connection == 0:
+            errors += max(n, 1)
+        else:
+            connections += n
+    rps = connections / elapsed if elapsed > 0 else 0.0
+    return connections, rps, float("nan"), errors
+
+
+# Kinds of load (scripts/bench rows NAME + suffix) and how the ratio table names them.
+KINDS = (("", "keep-alive, small responses"),
+         ("-close", "a new connection per request"),
+         ("-64k", "64 KiB responses"),
+         ("-tls", "TLS keep-alive"),
+         ("-handshake", "full TLS handshake per request"))
+
+
 def _fmt_ms(ms):
     if ms != ms:  # nan
         return "n/a"
@@ -149,15 +186,26 @@ def report(tsv, status_arg):
         lines.append("| %s | %.0f | %s | %.1f | %.1f | %.1f | %.1f | %d |" % (
             name, m["rps"], _fmt_ms(m["p99"]), m["cpu"], m["user"], m["sys"], m["machine"], errs))
     lines.append("")
-    for prefix, ours, theirs in (("", "sluice", "haproxy"), ("TLS: ", "sluice-tls", "haproxy-tls")):
-        if ours in med and theirs in med and med[theirs]["rps"] and med[theirs]["cpu"]:
-            lines.append("%ssluice/haproxy req/s ratio: %.2f"
-                         % (prefix, med[ours]["rps"] / med[theirs]["rps"]))
-            lines.append("%ssluice/haproxy CPU/req ratio: %.2f"
-                         % (prefix, med[ours]["cpu"] / med[theirs]["cpu"]))
-        elif not prefix:
-            lines.append("sluice/haproxy req/s ratio: n/a (sluice %s)" % status.get("sluice", "?"))
-            lines.append("sluice/haproxy CPU/req ratio: n/a")
+    lines.append("| load | sluice/haproxy req/s | sluice/haproxy CPU/req | sluice/nginx req/s "
+                 "| sluice/nginx CPU/req |")
+    lines.append("|---|---:|---:|---:|---:|")
+
+    def ratio(ours, theirs, key):
+        if ours in med and theirs in med and med[theirs][key]:
+            return "%.2f" % (med[ours][key] / med[theirs][key])
+        return "n/a"
+
+    for suffix, label in KINDS:
+        ours = "sluice" + suffix
+        if ours not in status:
+            continue  # kind not run (BENCH_ROWS)
+        if ours not in med:
+            lines.append("| %s | n/a (sluice %s) | | | |" % (label, status.get(ours) or "no runs"))
+            continue
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            label, ratio(ours, "haproxy" + suffix, "rps"), ratio(ours, "haproxy" + suffix, "cpu"),
+            ratio(ours, "nginx" + suffix, "rps"), ratio(ours, "nginx" + suffix, "cpu")))
+    lines.append("")
     if "sluice-admin" in med and "sluice" in med and med["sluice"]["cpu"]:
         lines.append("admin endpoint scraped every 1 s: CPU/req %.2f of plain sluice's, req/s %.2f"
                      % (med["sluice-admin"]["cpu"] / med["sluice"]["cpu"],
@@ -172,7 +220,8 @@ def report(tsv, status_arg):
         # is its CPU/req; the rest (wrk, backend) is what the proxy cannot change.
         rest = s["machine"] - s["cpu"]
         need = h["machine"] / 1.2 - rest
-        lines.append("")
+        if lines[-1]:
+            lines.append("")
         lines.append("What bounds the plain ratios (medians):")
         lines.append("- CPUs busy during the runs: sluice %.0f%%, haproxy %.0f%%; per request the "
                      "whole machine spent %.1f µs (sluice runs) and %.1f µs (haproxy runs), the "
@@ -197,8 +246,11 @@ def main(argv):
         print(*ticks(argv[2]))
     elif cmd == "machine":
         print(*machine())
-    elif cmd == "wrk":
-        requests, rps, p99, errors = parse_wrk(argv[2])
+    elif cmd in ("wrk", "stime"):
+        if cmd == "wrk":
+            requests, rps, p99, errors = parse_wrk(argv[2])
+        else:
+            requests, rps, p99, errors = parse_stime(argv[2], int(argv[3]))
         print(requests, "%.2f" % rps, "%.4f" % p99, errors)
     elif cmd == "report":
         print(report(argv[2], argv[3]))

@@ -2,9 +2,10 @@
 // Server-side TLS settings of one listener: one OpenSSL context per certificate, the SNI name
 // a client sends choosing among them (exact SAN/CN names first, then "*.suffix" wildcards
 // matching one label), the first certificate as default. min_version, ALPN selection from the
-// listener's list (server preference) restricted to kServedAlpnProtocols, modern ciphers, no
-// renegotiation, no compression, stateless session tickets encrypted with the process-wide
-// TicketKeys (so resumption survives reloads).
+// listener's list (server preference) restricted to kServedAlpnProtocols, forward-secret AEAD
+// ciphers chosen by server preference (AES-128-GCM first; ChaCha20 for a client that lists it
+// first), no renegotiation, no compression, one stateless session ticket per full handshake
+// encrypted with the process-wide TicketKeys (so resumption survives reloads).
 // Immutable after create(); shared by every worker (OpenSSL contexts are thread safe).
 
 #include <array>
