@@ -27,6 +27,13 @@ Supervisor::~Supervisor() {
     // A reload still reading the file (sluice stopped meanwhile: the loop ran dry) is waited
     // for; the task it posts finds the reader joined and does nothing (onReloadRead).
     if (reload_reader_.joinable()) reload_reader_.join();
+    // Reloads still waiting for that read are answered now, while their control clients are
+    // alive: a callback left pending kept its client (and so the loop) from closing.
+    for (auto* reloads : {&reading_reloads_, &waiting_reloads_}) {
+        std::vector<PendingReload> refused = std::move(*reloads);
+        reloads->clear();
+        for (auto& reload : refused) reload.done(shuttingDownOutcome());
+    }
     upgrade_.reset();
     pool_watch_.reset();
     commands_.cancelWaits("sluice is stopping");  // its timers close on this loop

@@ -206,8 +206,9 @@ class Http2Test(SluiceTestCase):
         rc, out, err = curl("--http1.1", "-w", "\\n%{http_version}", *common, url)
         self.assertEqual((rc, out.rsplit(b"\n", 1)[1]), (0, b"1.1"), err)
         # The access log names the protocol.
-        deadline = time.monotonic() + 5
-        while "HTTP/2.0" not in self.sluice.output() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 20
+        while (not ("HTTP/2.0" in self.sluice.output() and "HTTP/1.1" in self.sluice.output())
+               and time.monotonic() < deadline):
             time.sleep(0.05)
         lines = access_lines(self.sluice.output())
         protocols = sorted(line.get("protocol", "") for line in lines)
