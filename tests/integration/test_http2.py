@@ -445,6 +445,42 @@ class Http2Test(SluiceTestCase):
         self.assertTrue(c.goaway == ENHANCE_YOUR_CALM or c.closed, c.goaway)
         self.assert_served()
 
+    def test_settings_flood_gets_enhance_your_calm(self):
+        self.start_h2c([self.recording().port])
+        c = self.client()
+        try:
+            c.send_raw(frame(0x4, 0x0, 0, b"\x00\x03\x00\x00\x00\x64") * 20000)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 10
+        while c.goaway is None and not c.closed and time.monotonic() < deadline:
+            c.pump(1.0)
+        self.assertTrue(c.goaway == ENHANCE_YOUR_CALM or c.closed, c.goaway)
+        self.assert_served()
+
+    def test_oversized_header_block_gets_431_and_reaches_nothing(self):
+        up = self.recording()
+        self.start_h2c([up.port], extra_listener="max_header_bytes = 4096\n")
+        c = self.client()
+        sid = c.request("/big", extra=[("x-big-%d" % i, "v" * 200) for i in range(40)])
+        st = c.wait(sid)
+        answered = st["headers"] and st["headers"][":status"] == "431"
+        self.assertTrue(answered or st["reset"] is not None or c.closed, st)
+        self.assertEqual(bytes(up.received), b"")
+        self.assert_served()
+
+    def test_a_client_that_never_reads_does_not_stall_others(self):
+        # Enough backend threads that the stuck streams (each holding a Gunicorn thread blocked
+        # on its send) leave some free.
+        backends = self.start_backends(1, threads=16)
+        self.start_h2c([backends[0].port])
+        stuck = self.client()
+        sids = [stuck.request("/bytes/%d" % (4 * 1024 * 1024)) for _ in range(4)]
+        # `stuck` never reads again: its windows stay shut once the first 64 KiB went out.
+        for _ in range(3):
+            self.assert_served()
+        self.assertTrue(all(not stuck.streams[sid]["ended"] for sid in sids))
+
     def test_client_reset_aborts_the_upstream_work(self):
         backends = self.start_backends(1)
         self.start_h2c([backends[0].port])
