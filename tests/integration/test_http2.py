@@ -125,6 +125,12 @@ class H2Client:
                 break
         return st
 
+    def wait_goaway(self, timeout=10.0):
+        """Reads until a GOAWAY came or the connection closed (or `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while self.goaway is None and not self.closed and time.monotonic() < deadline:
+            self.pump(1.0)
+
     def status(self, sid):
         st = self.wait(sid)
         return int(st["headers"][":status"]) if st["headers"] else None
@@ -407,9 +413,7 @@ class Http2Test(SluiceTestCase):
                 sent += 500
         except OSError:
             pass  # the server closed on us: fine
-        deadline = time.monotonic() + 10
-        while c.goaway is None and not c.closed and time.monotonic() < deadline:
-            c.pump(1.0)
+        c.wait_goaway()
         self.assertTrue(c.goaway in (ENHANCE_YOUR_CALM, 0x2) or c.closed,
                         "no GOAWAY after %d rapid resets (goaway=%r)" % (sent, c.goaway))
         self.assert_served()
@@ -426,37 +430,28 @@ class Http2Test(SluiceTestCase):
                 c.send_raw(junk)
         except OSError:
             pass
-        deadline = time.monotonic() + 10
-        while c.goaway is None and not c.closed and time.monotonic() < deadline:
-            c.pump(1.0)
+        c.wait_goaway()
         self.assertTrue(c.goaway is not None or c.closed)
         self.assert_served()
 
-    def test_ping_flood_gets_enhance_your_calm(self):
+    def assert_control_flood_calmed(self, one_frame, count=20000):
+        """`count` copies of a control frame: GOAWAY(ENHANCE_YOUR_CALM) (or a close), and
+        another client is served."""
         self.start_h2c([self.recording().port])
         c = self.client()
         try:
-            c.send_raw(frame(0x6, 0x0, 0, b"12345678") * 20000)
+            c.send_raw(one_frame * count)
         except OSError:
             pass
-        deadline = time.monotonic() + 10
-        while c.goaway is None and not c.closed and time.monotonic() < deadline:
-            c.pump(1.0)
+        c.wait_goaway()
         self.assertTrue(c.goaway == ENHANCE_YOUR_CALM or c.closed, c.goaway)
         self.assert_served()
 
+    def test_ping_flood_gets_enhance_your_calm(self):
+        self.assert_control_flood_calmed(frame(0x6, 0x0, 0, b"12345678"))
+
     def test_settings_flood_gets_enhance_your_calm(self):
-        self.start_h2c([self.recording().port])
-        c = self.client()
-        try:
-            c.send_raw(frame(0x4, 0x0, 0, b"\x00\x03\x00\x00\x00\x64") * 20000)
-        except OSError:
-            pass
-        deadline = time.monotonic() + 10
-        while c.goaway is None and not c.closed and time.monotonic() < deadline:
-            c.pump(1.0)
-        self.assertTrue(c.goaway == ENHANCE_YOUR_CALM or c.closed, c.goaway)
-        self.assert_served()
+        self.assert_control_flood_calmed(frame(0x4, 0x0, 0, b"\x00\x03\x00\x00\x00\x64"))
 
     def test_oversized_header_block_gets_431_and_reaches_nothing(self):
         up = self.recording()

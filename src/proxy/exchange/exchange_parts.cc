@@ -1,5 +1,7 @@
 #include "proxy/exchange/exchange_parts.h"
 
+#include "proxy/pooled_string.h"
+
 namespace sluice::proxy {
 namespace {
 
@@ -12,13 +14,6 @@ class NoHandler final : public http::ResponseHandler {
     void onResponseComplete() override {}
 };
 NoHandler no_handler;
-
-constexpr size_t kMaxKeptBytes = 16 * 1024;  // a string with more capacity is not kept
-
-void clearString(std::string& s) {
-    s.clear();
-    if (s.capacity() > kMaxKeptBytes) std::string().swap(s);
-}
 
 }  // namespace
 
@@ -37,10 +32,10 @@ void ExchangeParts::clear() {
     parser.reset();
     parser.setHandler(no_handler);
     timer.stop();  // a deadline only: the libuv timer stays armed (see the header)
-    clearString(head_out);
-    clearString(upstream_in);
-    clearString(extra);
-    clearString(request_id);
+    clearPooledString(head_out);
+    clearPooledString(upstream_in);
+    clearPooledString(extra);
+    clearPooledString(request_id);
 }
 
 std::unique_ptr<ExchangeParts> ExchangePartsPool::take() {

@@ -1,5 +1,7 @@
 #include "proxy/http/http_session_parts.h"
 
+#include "proxy/pooled_string.h"
+
 namespace sluice::proxy {
 namespace {
 
@@ -12,22 +14,15 @@ class IdleRequestHandler final : public http::RequestHandler {
 };
 IdleRequestHandler idle_request_handler;
 
-constexpr size_t kMaxKeptSessionBytes = 16 * 1024;  // a string with more capacity is not kept
-
-void clearSessionString(std::string& s) {
-    s.clear();
-    if (s.capacity() > kMaxKeptSessionBytes) std::string().swap(s);
-}
-
 }  // namespace
 
 HttpSessionParts::HttpSessionParts() : parser(idle_request_handler, http::RequestLimits{}) {}
 
 void HttpSessionParts::clear() {
     parser.reset(idle_request_handler, http::RequestLimits{});
-    clearSessionString(client_in);
-    clearSessionString(response_head);
-    clearSessionString(scratch);
+    clearPooledString(client_in);
+    clearPooledString(response_head);
+    clearPooledString(scratch);
 }
 
 std::unique_ptr<HttpSessionParts> HttpSessionPartsPool::take(http::RequestHandler& handler,
