@@ -30,6 +30,7 @@ void MessageParser<Derived, Head>::start() {
     // Strict mode is compiled in (LLHTTP_STRICT_MODE=1); no lenient flag is ever set.
     llhttp_init(&parser_, type_, &settings_);
     parser_.data = this;
+    trailers_.clear();
     startHead();
 }
 
@@ -99,6 +100,7 @@ template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onMessageBegin(llhttp_t* p) {
     // The previous message's head stays readable until the next one starts.
     self(p).head_.clear();
+    self(p).trailers_.clear();
     return 0;
 }
 
@@ -112,23 +114,24 @@ int MessageParser<Derived, Head>::onStartLine(llhttp_t* p, const char* at, size_
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderField(llhttp_t* p, const char* at, size_t len) {
     MessageParser& s = self(p);
-    if (s.phase_ == Phase::kHead) s.head_.headers.appendName(std::string_view(at, len));
+    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_)
+        .appendName(std::string_view(at, len));
     return 0;
 }
 
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
     MessageParser& s = self(p);
-    if (s.phase_ == Phase::kHead) s.head_.headers.appendValue(std::string_view(at, len));
+    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_)
+        .appendValue(std::string_view(at, len));
     return 0;
 }
 
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderValueComplete(llhttp_t* p) {
     MessageParser& s = self(p);
-    if (s.phase_ != Phase::kHead) return 0;  // trailers are discarded
     // llhttp strips leading whitespace but keeps trailing whitespace; endField() trims both.
-    s.head_.headers.endField();
+    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_).endField();
     return 0;
 }
 

@@ -91,6 +91,11 @@ class MessageParser {
 
     void resume();  // after kPaused
     const Head& head() const { return head_; }
+    // The trailer section of the last chunked message, as received (names and values checked by
+    // the scanner like a head's, at most max_header_bytes / max_fields). Filled before the
+    // message's complete event; valid until the next message starts (or reset()). Empty for a
+    // message without trailers or without a chunked body.
+    const HeaderList& trailers() const { return trailers_; }
 
   protected:
     enum class Phase : uint8_t { kHead, kBody, kTrailers, kUpgraded, kClosed, kFailed };
@@ -141,6 +146,7 @@ class MessageParser {
     llhttp_t parser_;
     llhttp_settings_t settings_;
     Head head_;
+    HeaderList trailers_;
     HeadScanner scanner_;
     std::string line_;  // start of a line the scanner has not seen the end of (not yet in llhttp)
     Phase phase_ = Phase::kHead;

@@ -24,7 +24,8 @@
 //   last bytes of a Content-Length body, is not needed and ignored: the request completes at
 //   once and feed() returns kPaused after onRequestComplete as usual. So every kPaused leaves
 //   the parser waiting for bytes, and resume() + feed(rest) is always enough to progress.
-// - Trailer fields of a chunked body are checked and discarded.
+// - Trailer fields of a chunked body are checked and kept in trailers() until the next request
+//   starts (the exchange forwards what a trailer may carry: http/serializer.h).
 // - After a request with keep_alive == false (HTTP/1.0 without keep-alive, Connection: close),
 //   any further byte is a 400: llhttp's strict mode refuses data after such a request.
 // - Only `Upgrade: websocket` (GET, HTTP/1.1, Connection: upgrade) sets head.upgrade; other

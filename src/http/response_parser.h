@@ -8,7 +8,8 @@
 //   502. A 101 reports onResponseHead with status 101 and then feed() returns kUpgraded (bytes
 //   after `consumed` are tunnel data; no onResponseComplete for a 101).
 // - onResponseHead (validated: framing, CL/TE conflicts, bad headers), onResponseBody (decoded
-//   slices), onResponseComplete; then feed() returns kPaused until resume().
+//   slices), onResponseComplete (a chunked response's trailer section is in trailers() by
+//   then); then feed() returns kPaused until resume().
 // - kError (status 502 always) when the upstream's framing or syntax is bad; the upstream
 //   connection must be discarded.
 // - finish() is called when the upstream closes: completes a kUntilClose body (kOk after

@@ -72,7 +72,13 @@ constexpr uint32_t kForwarding = bitOf(FieldName::kXForwardedFor) |
                                  bitOf(FieldName::kXForwardedLookalike);
 
 bool isHopByHop(FieldName id) { return (kHopByHop & bitOf(id)) != 0; }
+// Fields a trailer section does not carry on (RFC 9110 6.5.1): framing and routing were settled
+// by the head, connection fields describe one hop, and the forwarding fields are sluice's own.
+constexpr uint32_t kNotInTrailers = kHopByHop | bitOf(FieldName::kContentLength) |
+                                    bitOf(FieldName::kHost) | bitOf(FieldName::kExpect);
+
 bool isForwardingField(FieldName id) { return (kForwarding & bitOf(id)) != 0; }
+bool isTrailerField(FieldName id) { return ((kNotInTrailers | kForwarding) & bitOf(id)) == 0; }
 
 // The elements of every Connection field of a head, split once (as listHasToken splits them)
 // rather than once per field the serializer asks about.
@@ -419,6 +425,18 @@ std::string_view reasonPhrase(int status) {
         default:
             return "Unknown";
     }
+}
+
+void serializeLastChunk(const HeaderList* trailers, std::string& out) {
+    out += "0\r\n";
+    if (trailers != nullptr) {
+        LineCopier lines(out);
+        for (size_t i = 0; i < trailers->size(); ++i) {
+            if (isTrailerField(trailers->id(i))) lines.add(trailers->line(i));
+        }
+        lines.flush();
+    }
+    out += "\r\n";
 }
 
 }  // namespace sluice::http

@@ -44,6 +44,14 @@ void serializeResponseHead(const ResponseHead& head, BodyFraming framing, bool k
 uint64_t serializeErrorResponse(int status, bool close, std::string_view extra_headers,
                                 std::string& out);
 
+// The end of a chunked body, in either direction: the last chunk and its trailer section.
+// `trailers` (null or empty: none) are a received trailer section's fields (checked as a head's
+// are: RequestParser/ResponseParser::trailers(), or an HTTP/2 trailer block). Left out: what a
+// trailer may not carry on (RFC 9110 6.5.1): Content-Length, Transfer-Encoding, Host, Expect,
+// the connection fields (Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade) and the
+// forwarding fields sluice writes (X-Forwarded-*, Via).
+void serializeLastChunk(const HeaderList* trailers, std::string& out);
+
 std::string_view reasonPhrase(int status);
 
 }  // namespace sluice::http

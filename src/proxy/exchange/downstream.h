@@ -65,8 +65,11 @@ class Downstream {
                                         bool request_complete) = 0;
     // Decoded response body bytes (the downstream frames them: chunked, DATA frames).
     virtual SendResult sendResponseBody(std::string_view data) = 0;
-    // The body is complete (after sendResponseHead and any sendResponseBody).
-    virtual SendResult endResponse() = 0;
+    // The body is complete (after sendResponseHead and any sendResponseBody). `trailers`: the
+    // upstream's trailer section (null or empty: none), as received; the downstream carries on
+    // what its protocol can (HTTP/1.1: a chunked response's trailer section, through
+    // http::serializeLastChunk; HTTP/2: a trailing HEADERS frame) and drops the rest.
+    virtual SendResult endResponse(const http::HeaderList* trailers) = 0;
     // Whatever the downstream held back goes out now (called once a batch of upstream bytes
     // has been relayed).
     virtual SendResult flushResponse() = 0;

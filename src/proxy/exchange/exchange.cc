@@ -169,12 +169,16 @@ bool Exchange::requestBody(std::string_view data) {
     return upstream_ && upstream_->conn().pendingBytes() <= kHighWater;
 }
 
-void Exchange::requestEnd() {
+void Exchange::requestEnd(const http::HeaderList* trailers) {
     if (ended_ || request_complete_) return;
     request_complete_ = true;
-    if (upstream_ && head_.framing == http::BodyFraming::kChunked &&
-        !upstream_->conn().write("0\r\n\r\n")) {
-        return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+    if (head_.framing == http::BodyFraming::kChunked) {
+        std::string& last_chunk = parts_->request_end;
+        last_chunk.clear();
+        http::serializeLastChunk(trailers, last_chunk);
+        if (upstream_ && !upstream_->conn().write(last_chunk)) {
+            return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
+        }
     }
     restartResponseTimer();  // for the response head, or the next body bytes
 }
@@ -204,10 +208,14 @@ void Exchange::onUpstreamUnavailable(int status, const char* termination) {
 void Exchange::attachUpstream(net::TcpConnection* conn, bool reused) {
     upstream_.emplace(conn, reused, static_cast<net::ConnectionHandler&>(*this));
     held_ = false;
-    // A retry after the whole request was read: no body byte went anywhere (or there would be
-    // no retry), so a chunked body was empty and needs only its last chunk.
-    const bool last_chunk =
-        request_complete_ && !body_started_ && head_.framing == http::BodyFraming::kChunked;
+    // The whole request was read before this attempt (a retry, or a connect that took longer):
+    // no body byte went anywhere (or there would be no retry), so a chunked body was empty and
+    // needs only its last chunk (with the request's trailers).
+    std::string_view last_chunk;
+    if (request_complete_ && !body_started_ && head_.framing == http::BodyFraming::kChunked) {
+        if (parts_->request_end.empty()) http::serializeLastChunk(nullptr, parts_->request_end);
+        last_chunk = parts_->request_end;
+    }
     if (!upstream_->sendHead(parts_->head_out, last_chunk)) {
         return onUpstreamFailure(AttemptFailure::kBroken, "write failed");
     }
@@ -475,7 +483,7 @@ void Exchange::onResponseComplete() {
     // A discarded answer (retried elsewhere, or a refused 101) completing within the same feed
     // is not the client's response.
     if (ended_ || retry_response_ || upgrade_refused_) return;
-    if (!sent(downstream_.endResponse())) return;
+    if (!sent(downstream_.endResponse(&parts_->parser.trailers()))) return;
     response_complete_ = true;  // finishExchange() runs once the parser has returned
 }
 
@@ -518,7 +526,10 @@ void Exchange::respondLocal(int status, const char* termination, std::string_vie
     if (ended_) return;
     dropUpstream();
     connector_.cancel();
-    if (response_started_) return end(ExchangeEnd::kCut);
+    if (response_started_) {
+        logAccess(termination);  // with the status that went out
+        return end(ExchangeEnd::kCut);
+    }
     status_ = status;
     std::string& lines = parts_->extra;
     lines.clear();

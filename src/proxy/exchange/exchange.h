@@ -72,15 +72,18 @@ class Exchange final : private UpstreamConnector::Owner,
     // further bytes until resumeRequestBody() (the upstream is full, or the attempt failed and
     // the exchange moved on or ended).
     bool requestBody(std::string_view data);
-    // The whole request has arrived.
-    void requestEnd();
+    // The whole request has arrived. `trailers` (null or empty: none): its trailer section, as
+    // received; sent on when the upstream request is chunked (http::serializeLastChunk says
+    // which fields), dropped when it has a Content-Length (HTTP/1.1 cannot carry them then).
+    void requestEnd(const http::HeaderList* trailers = nullptr);
     // The downstream can take response bytes again (after a kFull).
     void downstreamWritable();
 
     // A response made here, without (or instead of) an upstream: 400/408/413/431 from the
     // downstream's checks, redirect_http's 301 (`extra`: its Location line). Any upstream work
     // stops first. Logged with `termination`, then onExchangeEnd(kLocal); when a response head
-    // already went out, nothing more can be said: onExchangeEnd(kCut).
+    // already went out, nothing more can be said: logged with `termination` and the status
+    // sent, then onExchangeEnd(kCut).
     void respondLocal(int status, const char* termination, std::string_view extra = {});
     // The client went away before the response was complete: 499 (or the status already
     // sent), termination client_abort, ProcessCounters::client_aborts; the upstream connection

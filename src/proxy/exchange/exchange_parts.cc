@@ -33,6 +33,7 @@ void ExchangeParts::clear() {
     parser.setHandler(no_handler);
     timer.stop();  // a deadline only: the libuv timer stays armed (see the header)
     clearPooledString(head_out);
+    clearPooledString(request_end);
     clearPooledString(upstream_in);
     clearPooledString(extra);
     clearPooledString(request_id);

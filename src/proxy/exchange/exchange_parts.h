@@ -44,6 +44,7 @@ struct ExchangeParts {
     http::ResponseParser parser;  // its handler is the owner's
     loop::DeadlineTimer timer;    // response_timeout
     std::string head_out;         // serialized request head (kept for a retry)
+    std::string request_end;      // a chunked request's last chunk + trailers (kept for a retry)
     std::string upstream_in;      // upstream bytes held back (client backpressure)
     std::string extra;            // header lines the exchange adds to its responses
     std::string request_id;       // the request id header's value (kept or generated)

@@ -301,7 +301,7 @@ http::Action HttpSession::onRequestBody(std::string_view decoded) {
 
 void HttpSession::onRequestComplete() {
     client_timer_.stop();
-    if (exchange_) exchange_->requestEnd();
+    if (exchange_) exchange_->requestEnd(&parts().parser.trailers());
 }
 
 void HttpSession::onClientTimer(void* self) { static_cast<HttpSession*>(self)->clientTimeout(); }
@@ -317,7 +317,7 @@ void HttpSession::clientTimeout() {
             return;
         case State::kExchange:
             if (exchange_ && exchange_->acceptsBody()) {
-                if (exchange_->responseStarted()) return finish();
+                // 408; after the response head: logged, and the client reset (kCut).
                 exchange_->respondLocal(408, "client_body_timeout");
             }
             return;
@@ -403,11 +403,17 @@ SendResult HttpSession::sendResponseBody(std::string_view data) {
     return client_->pendingBytes() > kHighWater ? SendResult::kFull : SendResult::kOk;
 }
 
-SendResult HttpSession::endResponse() {
+SendResult HttpSession::endResponse(const http::HeaderList* trailers) {
     const std::string_view head = takeResponseHead();
     bool ok = true;
     if (response_framing_ == http::BodyFraming::kChunked) {
-        ok = client_->write(head, "0\r\n\r\n");
+        if (trailers == nullptr || trailers->empty()) {
+            ok = client_->write(head, "0\r\n\r\n");
+        } else {
+            std::string last_chunk;
+            http::serializeLastChunk(trailers, last_chunk);
+            ok = client_->write(head, last_chunk);
+        }
     } else if (!head.empty()) {
         ok = client_->write(head);
     }

@@ -87,7 +87,7 @@ class HttpSession final : public Session,
     SendResult sendResponseHead(const http::ResponseHead& head, std::string_view extra,
                                 bool request_complete) override;
     SendResult sendResponseBody(std::string_view data) override;
-    SendResult endResponse() override;
+    SendResult endResponse(const http::HeaderList* trailers) override;
     SendResult flushResponse() override;
     uint64_t sendLocalResponse(int status, std::string_view extra) override;
     bool canTunnel() const override { return true; }

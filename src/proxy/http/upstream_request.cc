@@ -13,8 +13,8 @@ UpstreamRequest::~UpstreamRequest() {
     if (conn_) conn_->destroy();
 }
 
-bool UpstreamRequest::sendHead(std::string_view head, bool last_chunk) {
-    return last_chunk ? conn_->write(head, "0\r\n\r\n") : conn_->write(head);
+bool UpstreamRequest::sendHead(std::string_view head, std::string_view rest) {
+    return rest.empty() ? conn_->write(head) : conn_->write(head, rest);
 }
 
 void UpstreamRequest::finish(bool reusable, upstream::ConnectionPool& pool,

@@ -25,9 +25,10 @@ class UpstreamRequest {
     net::TcpConnection& conn() const { return *conn_; }
     bool reused() const { return reused_; }  // came from the pool (may have gone stale)
 
-    // The serialized request head, with the last chunk of a chunked body that is already known
-    // to be empty (a retry after the whole request was read). False: the connection is broken.
-    [[nodiscard]] bool sendHead(std::string_view head, bool last_chunk);
+    // The serialized request head, then `rest` (empty, or the last chunk and trailers of a
+    // chunked body already known to be empty: the whole request was read before this attempt).
+    // False: the connection is broken.
+    [[nodiscard]] bool sendHead(std::string_view head, std::string_view rest);
     // Hands the connection over (a tunnel after 101); the caller owns it now.
     net::TcpConnection* release() {
         net::TcpConnection* conn = conn_;

@@ -8,13 +8,18 @@
 namespace sluice::proxy {
 
 Http2Stream::Http2Stream(Http2Connection& connection, int32_t id, http::RequestHead&& head)
-    : connection_(connection), id_(id), head_(std::move(head)) {}
+    : connection_(connection),
+      id_(id),
+      head_(std::move(head)),
+      body_timer_(connection.context().timers(), &Http2Stream::onBodyTimer, this) {}
 
 Http2Stream::~Http2Stream() = default;
 
 bool Http2Stream::start(std::shared_ptr<WorkerSnapshot> snapshot, size_t listener,
                         bool end_stream) {
     ProxyContext& ctx = connection_.context();
+    body_timeout_ms_ = static_cast<uint64_t>(
+        snapshot->snapshot->config->listeners[listener].client_body_timeout.count());
     ctx.counters().requests.fetch_add(1, std::memory_order_relaxed);
     exchange_ = std::make_unique<Exchange>(ctx, std::move(snapshot), listener,
                                            static_cast<Downstream&>(*this), head_, ctx.now());
@@ -27,10 +32,12 @@ bool Http2Stream::start(std::shared_ptr<WorkerSnapshot> snapshot, size_t listene
         return false;
     }
     body_paused_ = !body_now;
+    watchBody(false);
     return true;
 }
 
 void Http2Stream::cancel() {
+    body_timer_.stop();
     if (exchangeLive()) {
         exchange_->cancel();
         exchange_done_ = true;
@@ -51,18 +58,21 @@ void Http2Stream::onRequestData(std::string_view data) {
     }
     held_.append(data);
     deliverBody();
+    watchBody(true);
 }
 
-void Http2Stream::onRequestTrailers(const http::HeaderList& trailers) { (void)trailers; }
+void Http2Stream::onRequestTrailers(const http::HeaderList& trailers) { trailers_ = trailers; }
 
 void Http2Stream::onRequestEnd() {
     request_ended_ = true;
     deliverBody();
+    watchBody(false);
 }
 
 void Http2Stream::resumeRequestBody() {
     body_paused_ = false;
     deliverBody();
+    watchBody(false);
     connection_.flushSoon();  // WINDOW_UPDATEs for what the exchange took
 }
 
@@ -81,7 +91,7 @@ void Http2Stream::deliverBody() {
     }
     if (request_ended_ && !end_delivered_ && held_.empty() && exchangeLive()) {
         end_delivered_ = true;
-        exchange_->requestEnd();
+        exchange_->requestEnd(&trailers_);
     }
 }
 
@@ -143,11 +153,11 @@ SendResult Http2Stream::sendResponseBody(std::string_view data) {
     return SendResult::kGone;
 }
 
-SendResult Http2Stream::endResponse() {
+SendResult Http2Stream::endResponse(const http::HeaderList* trailers) {
     if (stream_done_) return SendResult::kGone;
     if (!response_ended_) {
         response_ended_ = true;
-        if (!connection_.session().endResponse(id_)) return SendResult::kGone;
+        if (!connection_.session().endResponse(id_, trailers)) return SendResult::kGone;
     }
     connection_.flushSoon();
     return SendResult::kOk;
@@ -175,7 +185,20 @@ void Http2Stream::reset(http2::ErrorCode code) {
     connection_.flushSoon();
 }
 
+void Http2Stream::watchBody(bool bytes_came) {
+    const bool waiting = exchangeLive() && !request_ended_ && !body_paused_ && held_.empty();
+    if (!waiting) return body_timer_.stop();
+    if (bytes_came || !body_timer_.active()) body_timer_.start(body_timeout_ms_);
+}
+
+void Http2Stream::onBodyTimer(void* self) {
+    Http2Stream& s = *static_cast<Http2Stream*>(self);
+    // 408, or (the response already started) the stream is reset as a cut response is.
+    if (s.exchangeLive()) s.exchange_->respondLocal(408, "client_body_timeout");
+}
+
 void Http2Stream::onExchangeEnd(ExchangeEnd end) {
+    body_timer_.stop();
     exchange_done_ = true;
     connection_.context().deleteLater(exchange_.release());
     switch (end) {
@@ -208,6 +231,7 @@ void Http2Stream::onResponseWritable() {
 
 void Http2Stream::onClose(http2::StreamEnd end) {
     stream_done_ = true;
+    body_timer_.stop();
     if (exchangeLive()) {
         if (end.reason == http2::CloseReason::kCompleted) {
             // The whole response went out before the exchange noticed: nothing to tell.

@@ -15,7 +15,12 @@
 //   live exchange for the client: 499 / client_abort, its upstream connection closed.
 // - A response cut after its head (ExchangeEnd::kCut) resets the stream with INTERNAL_ERROR, so
 //   the client sees the truncation; a client gone mid-send, with CANCEL.
-// - Request trailers are not forwarded (the exchange sends no chunked trailer section).
+// - Request trailers go to Exchange::requestEnd() (an upstream request without Content-Length
+//   is chunked and carries them); response trailers go out as a trailing HEADERS frame.
+// - client_body_timeout, per stream: while the exchange waits for request DATA that nothing
+//   here holds back (the body is not paused, no held bytes), the longest gap between DATA
+//   frames. On expiry the exchange answers 408 client_body_timeout (a stream whose response
+//   already started is reset); the connection and its other streams go on.
 // - Nothing here writes to the socket: sends submit frames and ask the connection for a flush
 //   once the current batch of events is over (Http2Connection::flushSoon).
 
@@ -27,6 +32,7 @@
 #include "http/header_list.h"
 #include "http/message.h"
 #include "http2/server_session.h"
+#include "loop/timer_queue.h"
 #include "proxy/exchange/downstream.h"
 #include "proxy/exchange/exchange.h"
 
@@ -66,7 +72,7 @@ class Http2Stream final : public Downstream, public http2::StreamHandler {
     SendResult sendResponseHead(const http::ResponseHead& head, std::string_view extra,
                                 bool request_complete) override;
     SendResult sendResponseBody(std::string_view data) override;
-    SendResult endResponse() override;
+    SendResult endResponse(const http::HeaderList* trailers) override;
     SendResult flushResponse() override;
     uint64_t sendLocalResponse(int status, std::string_view extra) override;
     void onExchangeEnd(ExchangeEnd end) override;
@@ -78,13 +84,20 @@ class Http2Stream final : public Downstream, public http2::StreamHandler {
     // "Name: value\r\n" lines (the exchange's extra header lines) as fields.
     const http::HeaderList* extraFields(std::string_view lines);
     void reset(http2::ErrorCode code);
+    // Runs the body clock while the exchange waits for the client's DATA; `bytes_came`
+    // restarts it.
+    void watchBody(bool bytes_came);
+    static void onBodyTimer(void* self);
 
     Http2Connection& connection_;
     int32_t id_;
     http::RequestHead head_;
     std::unique_ptr<Exchange> exchange_;
-    std::string held_;        // request body bytes not taken yet (< the stream's window)
-    http::HeaderList extra_;  // scratch for extraFields()
+    std::string held_;           // request body bytes not taken yet (< the stream's window)
+    http::HeaderList extra_;     // scratch for extraFields()
+    http::HeaderList trailers_;  // the request's trailer section (onRequestTrailers)
+    loop::QueuedTimer body_timer_;  // client_body_timeout
+    uint64_t body_timeout_ms_ = 0;
     bool exchange_done_ = false;
     bool stream_done_ = false;     // onClose() came, or the stream was reset from here
     bool body_paused_ = false;     // the exchange takes no body bytes until resumeRequestBody()

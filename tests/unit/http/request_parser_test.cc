@@ -125,7 +125,7 @@ TEST(RequestParser, ParsesPostWithContentLength) {
     EXPECT_EQ(rec.last.content_length, 11u);
 }
 
-TEST(RequestParser, DecodesChunkedBodyAndDropsTrailers) {
+TEST(RequestParser, DecodesChunkedBodyAndKeepsTrailersApart) {
     RequestRecorder rec;
     RequestParser parser(rec, testLimits());
     ASSERT_EQ(drive(parser,
@@ -136,6 +136,8 @@ TEST(RequestParser, DecodesChunkedBodyAndDropsTrailers) {
     EXPECT_EQ(rec.log, "H[POST / 1.1]B[hello]B[ world]C");
     EXPECT_EQ(rec.last.framing, BodyFraming::kChunked);
     EXPECT_EQ(rec.last.headers.count("x-trailer"), 0u);
+    ASSERT_EQ(parser.trailers().size(), 1u);
+    EXPECT_EQ(parser.trailers().line(0), "X-Trailer: t\r\n");
 }
 
 // Every split point of a chunked request (head, chunk lines, data, trailers) yields the same

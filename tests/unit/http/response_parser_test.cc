@@ -23,12 +23,19 @@ class ResponseRecorder : public ResponseHandler {
         body += decoded;
         return Action::kContinue;
     }
-    void onResponseComplete() override { log += "C"; }
+    void onResponseComplete() override {
+        log += "C";
+        if (parser == nullptr) return;
+        for (size_t i = 0; i < parser->trailers().size(); ++i)
+            trailers += parser->trailers().line(i);
+    }
 
     std::string log;
     std::string body;
     bool pause_head = false;
     ResponseHead last;
+    std::string trailers;  // trailer lines seen at onResponseComplete
+    const ResponseParser* parser = nullptr;
 };
 
 TEST(ResponseParser, ParsesContentLengthResponse) {
@@ -46,6 +53,33 @@ TEST(ResponseParser, ParsesContentLengthResponse) {
     EXPECT_EQ(rec.last.content_length, 5u);
     EXPECT_TRUE(rec.last.keep_alive);
     EXPECT_FALSE(parser.started());
+}
+
+TEST(ResponseParser, KeepsTheTrailersOfAChunkedResponseUntilTheNextOne) {
+    ResponseRecorder rec;
+    ResponseParser parser(rec);
+    rec.parser = &parser;
+    parser.setRequestMethod("GET");
+    const std::string first =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n"
+        "X-Sum:  42 \r\nGrpc-Message: ok\r\n\r\n";
+    // Byte by byte too: the trailer lines wait in the scanner as head lines do.
+    for (size_t step : {first.size(), size_t{1}}) {
+        rec.log.clear();
+        rec.trailers.clear();
+        parser.reset();
+        parser.setRequestMethod("GET");
+        for (size_t at = 0; at < first.size(); at += step) {
+            ASSERT_NE(parser.feed(first.substr(at, step)).kind, FeedResult::kError);
+        }
+        EXPECT_EQ(rec.log, step == 1 ? "H[200]B[h]B[i]C" : "H[200]B[hi]C");
+        EXPECT_EQ(rec.trailers, "X-Sum: 42\r\nGrpc-Message: ok\r\n");
+    }
+    EXPECT_EQ(parser.head().headers.find("X-Sum"), HeaderList::npos);  // not in the head
+    parser.resume();
+    parser.setRequestMethod("GET");
+    ASSERT_EQ(parser.feed("HTTP/1.1 204 No Content\r\n\r\n").kind, FeedResult::kPaused);
+    EXPECT_TRUE(parser.trailers().empty());  // the next message starts without them
 }
 
 TEST(ResponseParser, HeadResponseHasNoBody) {

@@ -291,5 +291,22 @@ TEST(ReasonPhrase, KnowsTheStatusesTheProxySends) {
     EXPECT_EQ(reasonPhrase(799), "Unknown");
 }
 
+TEST(SerializeLastChunk, CarriesTrailersButNoFramingRoutingOrConnectionFields) {
+    std::string out;
+    serializeLastChunk(nullptr, out);
+    EXPECT_EQ(out, "0\r\n\r\n");
+    HeaderList t;
+    t.add("X-Sum", "42");
+    for (const char* name :
+         {"Content-Length", "Transfer-Encoding", "Host", "Expect", "Connection", "Keep-Alive",
+          "Proxy-Connection", "TE", "Trailer", "Upgrade", "X-Forwarded-For", "Via"}) {
+        t.add(name, "x");
+    }
+    t.add("Grpc-Status", "0");
+    out.clear();
+    serializeLastChunk(&t, out);
+    EXPECT_EQ(out, "0\r\nX-Sum: 42\r\nGrpc-Status: 0\r\n\r\n");
+}
+
 }  // namespace
 }  // namespace sluice::http

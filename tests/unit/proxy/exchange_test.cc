@@ -42,8 +42,11 @@ class FakeDownstream final : public Downstream {
         body.append(data);
         return body_result;
     }
-    SendResult endResponse() override {
+    SendResult endResponse(const http::HeaderList* t) override {
         events.push_back("end");
+        if (t != nullptr) {
+            for (size_t i = 0; i < t->size(); ++i) trailers.append(t->line(i));
+        }
         return SendResult::kOk;
     }
     SendResult flushResponse() override { return SendResult::kOk; }
@@ -60,6 +63,7 @@ class FakeDownstream final : public Downstream {
     std::vector<std::string> events;
     std::vector<ExchangeEnd> ends;
     std::string body;
+    std::string trailers;  // the trailer lines endResponse() got
     std::string extra_;
     SendResult head_result = SendResult::kOk;
     SendResult body_result = SendResult::kOk;
@@ -319,6 +323,56 @@ TEST_F(ExchangeTest, ARequestBodyStreamsOnceAttachedAndCancelIsSilent) {
     EXPECT_TRUE(ex.ended());
     EXPECT_EQ(serverReads(fd), "EOF");
     EXPECT_EQ(down_->events, (std::vector<std::string>{"resume"}));  // no word to the client side
+}
+
+TEST_F(ExchangeTest, ResponseTrailersReachTheDownstreamAsReceived) {
+    FakeServer server;
+    const int fd = startOnOneServer(server);
+    serverWrites(fd,
+                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n"
+                 "2\r\nhi\r\n0\r\nX-Sum: 42\r\nGrpc-Status: 0\r\n\r\n");
+    EXPECT_EQ(down_->events, (std::vector<std::string>{"head 200", "end", "ended"}));
+    EXPECT_EQ(down_->body, "hi");
+    EXPECT_EQ(down_->trailers, "X-Sum: 42\r\nGrpc-Status: 0\r\n");
+    EXPECT_EQ(ctx_->connectionPool().idleCount(), 1u);  // trailers end a reusable response
+}
+
+TEST_F(ExchangeTest, RequestTrailersFollowAChunkedBodyWithoutFramingFields) {
+    FakeServer server;
+    configure({&server}, "");
+    head_.method = "POST";
+    head_.framing = http::BodyFraming::kChunked;
+    Exchange& ex = newExchange();
+    ex.start(false);
+    const int fd = acceptFrom(server);
+    spin();
+    ASSERT_TRUE(ex.requestBody("abc"));
+    http::HeaderList trailers;
+    trailers.add("X-Checksum", "900150983cd2");
+    trailers.add("Content-Length", "3");  // framing is settled: never sent on
+    trailers.add("Host", "evil.test");    // nor routing
+    ex.requestEnd(&trailers);
+    const std::string sent = serverReads(fd);
+    const std::string tail = "3\r\nabc\r\n0\r\nX-Checksum: 900150983cd2\r\n\r\n";
+    ASSERT_GE(sent.size(), tail.size());
+    EXPECT_EQ(sent.substr(sent.size() - tail.size()), tail) << sent;
+}
+
+TEST_F(ExchangeTest, TrailersOfAnEmptyChunkedBodyAreSentWhenTheUpstreamAttaches) {
+    FakeServer server;
+    configure({&server}, "");
+    head_.method = "POST";
+    head_.framing = http::BodyFraming::kChunked;
+    Exchange& ex = newExchange();
+    ex.start(false);
+    http::HeaderList trailers;
+    trailers.add("X-Late", "1");
+    ex.requestEnd(&trailers);  // before the connection is up: sent with the head
+    const int fd = acceptFrom(server);
+    const std::string sent = serverReads(fd);
+    const std::string tail = "\r\n\r\n0\r\nX-Late: 1\r\n\r\n";
+    ASSERT_GE(sent.size(), tail.size());
+    EXPECT_EQ(sent.substr(sent.size() - tail.size()), tail) << sent;
 }
 
 TEST_F(ExchangeTest, RecycledPartsTimeOutForTheirNewExchangeOnly) {

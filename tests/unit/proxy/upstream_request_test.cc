@@ -55,7 +55,7 @@ class UpstreamRequestTest : public ::testing::Test {
 TEST_F(UpstreamRequestTest, SendsTheHeadAndTheLastChunkOfAnEmptyBody) {
     UpstreamRequest attempt(conn_, /*reused=*/false, handler_);
     EXPECT_FALSE(attempt.reused());
-    ASSERT_TRUE(attempt.sendHead("POST / HTTP/1.1\r\n\r\n", /*last_chunk=*/true));
+    ASSERT_TRUE(attempt.sendHead("POST / HTTP/1.1\r\n\r\n", "0\r\n\r\n"));
     EXPECT_EQ(serverReads(), "POST / HTTP/1.1\r\n\r\n0\r\n\r\n");
 }
 
