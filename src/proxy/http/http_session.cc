@@ -126,7 +126,10 @@ void HttpSession::onDrain(net::TcpConnection& conn) {
         return;
     }
     // The client caught up: the exchange relays the upstream's bytes again.
-    if (exchange_ && state_ == State::kExchange) exchange_->downstreamWritable();
+    if (exchange_ && state_ == State::kExchange) {
+        if (!exchange_->acceptsBody()) client_timer_.stop();
+        exchange_->downstreamWritable();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +322,9 @@ void HttpSession::clientTimeout() {
             if (exchange_ && exchange_->acceptsBody()) {
                 // 408; after the response head: logged, and the client reset (kCut).
                 exchange_->respondLocal(408, "client_body_timeout");
+            } else if (exchange_ && exchange_->responseStarted()) {
+                // The client took no byte of its response for idle_timeout: logged, reset.
+                exchange_->respondLocal(408, "client_timeout");
             }
             return;
         default:
@@ -400,7 +406,13 @@ SendResult HttpSession::sendResponseBody(std::string_view data) {
         ok = client_->write(head, data);
     }
     if (!ok) return SendResult::kGone;
-    return client_->pendingBytes() > kHighWater ? SendResult::kFull : SendResult::kOk;
+    if (client_->pendingBytes() <= kHighWater) return SendResult::kOk;
+    // The client holds up its response: it must take bytes within idle_timeout (nginx's
+    // send_timeout) unless its request body is still arriving (client_body_timeout runs).
+    if (!exchange_->acceptsBody()) {
+        client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
+    }
+    return SendResult::kFull;
 }
 
 SendResult HttpSession::endResponse(const http::HeaderList* trailers) {

@@ -20,6 +20,8 @@ bool Http2Stream::start(std::shared_ptr<WorkerSnapshot> snapshot, size_t listene
     ProxyContext& ctx = connection_.context();
     body_timeout_ms_ = static_cast<uint64_t>(
         snapshot->snapshot->config->listeners[listener].client_body_timeout.count());
+    send_timeout_ms_ =
+        static_cast<uint64_t>(snapshot->snapshot->config->listeners[listener].idle_timeout.count());
     ctx.counters().requests.fetch_add(1, std::memory_order_relaxed);
     exchange_ = std::make_unique<Exchange>(ctx, std::move(snapshot), listener,
                                            static_cast<Downstream&>(*this), head_, ctx.now());
@@ -146,6 +148,10 @@ SendResult Http2Stream::sendResponseBody(std::string_view data) {
         case http2::WriteStatus::kWritable:
             return SendResult::kOk;
         case http2::WriteStatus::kFull:
+            if (!send_blocked_) {
+                send_blocked_ = true;
+                watchBody(false);
+            }
             return SendResult::kFull;
         case http2::WriteStatus::kClosed:
             break;
@@ -185,16 +191,25 @@ void Http2Stream::reset(http2::ErrorCode code) {
     connection_.flushSoon();
 }
 
+bool Http2Stream::waitingForBody() const {
+    return exchangeLive() && !request_ended_ && !body_paused_ && held_.empty();
+}
+
 void Http2Stream::watchBody(bool bytes_came) {
-    const bool waiting = exchangeLive() && !request_ended_ && !body_paused_ && held_.empty();
-    if (!waiting) return body_timer_.stop();
-    if (bytes_came || !body_timer_.active()) body_timer_.start(body_timeout_ms_);
+    if (waitingForBody()) {
+        if (bytes_came || !body_timer_.active()) body_timer_.start(body_timeout_ms_);
+    } else if (send_blocked_ && exchangeLive()) {
+        if (!body_timer_.active()) body_timer_.start(send_timeout_ms_);
+    } else {
+        body_timer_.stop();
+    }
 }
 
 void Http2Stream::onBodyTimer(void* self) {
     Http2Stream& s = *static_cast<Http2Stream*>(self);
+    if (!s.exchangeLive()) return;
     // 408, or (the response already started) the stream is reset as a cut response is.
-    if (s.exchangeLive()) s.exchange_->respondLocal(408, "client_body_timeout");
+    s.exchange_->respondLocal(408, s.waitingForBody() ? "client_body_timeout" : "client_timeout");
 }
 
 void Http2Stream::onExchangeEnd(ExchangeEnd end) {
@@ -226,6 +241,10 @@ void Http2Stream::onExchangeEnd(ExchangeEnd end) {
 // The session stream's events
 
 void Http2Stream::onResponseWritable() {
+    if (send_blocked_) {
+        send_blocked_ = false;
+        watchBody(false);
+    }
     if (exchangeLive()) exchange_->downstreamWritable();
 }
 

@@ -20,7 +20,8 @@
 // - client_body_timeout, per stream: while the exchange waits for request DATA that nothing
 //   here holds back (the body is not paused, no held bytes), the longest gap between DATA
 //   frames. On expiry the exchange answers 408 client_body_timeout (a stream whose response
-//   already started is reset); the connection and its other streams go on.
+//   already started is reset); the connection and its other streams go on. A response the
+//   client takes no byte of (its window shut) for idle_timeout is reset (client_timeout).
 // - Nothing here writes to the socket: sends submit frames and ask the connection for a flush
 //   once the current batch of events is over (Http2Connection::flushSoon).
 
@@ -84,20 +85,24 @@ class Http2Stream final : public Downstream, public http2::StreamHandler {
     // "Name: value\r\n" lines (the exchange's extra header lines) as fields.
     const http::HeaderList* extraFields(std::string_view lines);
     void reset(http2::ErrorCode code);
-    // Runs the body clock while the exchange waits for the client's DATA; `bytes_came`
-    // restarts it.
+    // The stream's one clock: client_body_timeout while the exchange waits for DATA nothing
+    // here holds back (`bytes_came` restarts it), idle_timeout while the client's window holds
+    // up the response (send_blocked_); stopped otherwise.
     void watchBody(bool bytes_came);
+    bool waitingForBody() const;
     static void onBodyTimer(void* self);
 
     Http2Connection& connection_;
     int32_t id_;
     http::RequestHead head_;
     std::unique_ptr<Exchange> exchange_;
-    std::string held_;           // request body bytes not taken yet (< the stream's window)
-    http::HeaderList extra_;     // scratch for extraFields()
-    http::HeaderList trailers_;  // the request's trailer section (onRequestTrailers)
+    std::string held_;              // request body bytes not taken yet (< the stream's window)
+    http::HeaderList extra_;        // scratch for extraFields()
+    http::HeaderList trailers_;     // the request's trailer section (onRequestTrailers)
     loop::QueuedTimer body_timer_;  // client_body_timeout
     uint64_t body_timeout_ms_ = 0;
+    uint64_t send_timeout_ms_ = 0;  // idle_timeout
+    bool send_blocked_ = false;     // the last send was kFull: onResponseWritable() not yet
     bool exchange_done_ = false;
     bool stream_done_ = false;     // onClose() came, or the stream was reset from here
     bool body_paused_ = false;     // the exchange takes no body bytes until resumeRequestBody()

@@ -1,15 +1,21 @@
-"""client_body_timeout per HTTP/2 stream: a stream whose client stops sending its request body
-is answered 408 (or reset, once its response started), its upstream connection is not reused,
-and the connection's other streams and new ones are served."""
+"""Clients that stop: client_body_timeout per HTTP/2 stream (a stream whose client stops sending
+its request body is answered 408, or reset once its response started; its upstream connection
+is not reused; the connection's other streams and new ones are served), and a client that takes
+no byte of its response for idle_timeout (HTTP/1.1 and HTTP/2: reset, logged client_timeout,
+the upstream connection closed)."""
 
 import json
 import os
+import socket
+import threading
 import sys
 import time
 import unittest
 
+import h2.settings
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (RecordingUpstream, SluiceTestCase, free_port, pool_toml,  # noqa: E402
+from harness import (RawServer, RecordingUpstream, SluiceTestCase, free_port, pool_toml,  # noqa: E402
                      sluice_config)
 from test_trailers import H2, request_done  # noqa: E402
 
@@ -25,14 +31,16 @@ def stream_request(client, path, end=False, body=None, extra=()):
     return sid
 
 
-class Http2BodyTimeoutTest(SluiceTestCase):
-    def start(self, reply):
-        self.up = RecordingUpstream(reply=reply)
-        self.add_cleanup(self.up.close)
+class ClientTimeoutsTest(SluiceTestCase):
+    def start(self, reply, upstream_port=None, extra=""):
+        if upstream_port is None:
+            self.up = RecordingUpstream(reply=reply)
+            self.add_cleanup(self.up.close)
+            upstream_port = self.up.port
         self.port = free_port()
         listener = ('name = "web"\nbind = "127.0.0.1:%d"\npool = "app"\nh2c = true\n'
-                    'client_body_timeout = "300ms"\n' % self.port)
-        text = sluice_config(self.workdir, [listener], [pool_toml("app", [self.up.port])],
+                    'client_body_timeout = "300ms"\n%s' % (self.port, extra))
+        text = sluice_config(self.workdir, [listener], [pool_toml("app", [upstream_port])],
                              workers=1)
         text = text.replace("[log]\n", '[log]\naccess_log_format = "json"\n')
         self.sluice = self.start_sluice(text, self.port)
@@ -108,6 +116,70 @@ class Http2BodyTimeoutTest(SluiceTestCase):
         self.assertEqual((r["headers"] or {}).get(":status"), "200", r)
         self.assertIsNotNone(r["reset"], r)  # the truncation is visible to the client
         self.assertIsNotNone(self.access_log("client_body_timeout"), self.sluice.output()[-3000:])
+
+
+    def flooding_upstream(self):
+        """A raw upstream that answers with a 64 MiB body and writes it as fast as it is taken;
+        `done` is set when its connection ends (sluice closed it, or the body went out)."""
+        done = threading.Event()
+        outcome = {}
+
+        def handler(conn):
+            conn.settimeout(30)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (64 << 20))
+            piece = b"x" * (1 << 20)
+            try:
+                for _ in range(64):
+                    conn.sendall(piece)
+                outcome["sent"] = "all"
+            except OSError as e:
+                outcome["sent"] = "closed: %s" % e
+            finally:
+                done.set()
+
+        up = RawServer(handler)
+        self.add_cleanup(up.close)
+        return up, done, outcome
+
+    def test_an_http11_client_that_never_reads_is_cut_after_idle_timeout(self):
+        up, done, outcome = self.flooding_upstream()
+        self.start(None, upstream_port=up.port, extra='idle_timeout = "1s"\n')
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.add_cleanup(s.close)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(b"GET /big HTTP/1.1\r\nHost: a.test\r\n\r\n")  # and never reads
+        self.assertTrue(done.wait(20), "the upstream connection was never closed")
+        self.assertTrue(outcome["sent"].startswith("closed"), outcome)
+        entry = self.access_log("client_timeout")
+        self.assertIsNotNone(entry, self.sluice.output()[-2000:])
+        self.assertEqual(entry["status"], 200)  # the status that went out
+        # The client was reset, not left hanging: reading now ends (RST or EOF after the data).
+        s.settimeout(10)
+        try:
+            while s.recv(1 << 20):
+                pass
+        except ConnectionResetError:
+            pass
+
+    def test_an_http2_stream_whose_window_stays_shut_is_reset_after_idle_timeout(self):
+        up, done, outcome = self.flooding_upstream()
+        self.start(None, upstream_port=up.port, extra='idle_timeout = "1s"\n')
+        c = self.new_client()
+        # A stream window of 0: no DATA can go out on this stream until the client opens it.
+        c.conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+        c.sock.sendall(c.conn.data_to_send())
+        sid = stream_request(c, "/big", end=True)
+        r = c.run(sid, timeout=20)
+        self.assertEqual((r["headers"] or {}).get(":status"), "200", r)
+        self.assertIsNotNone(r["reset"], r)
+        self.assertTrue(done.wait(20), "the upstream connection was never closed")
+        entry = self.access_log("client_timeout")
+        self.assertIsNotNone(entry, self.sluice.output()[-2000:])
+        self.assertEqual(entry["protocol"], "HTTP/2.0")
 
 
 if __name__ == "__main__":
