@@ -117,13 +117,15 @@ class AdminLiveTest(SluiceTestCase):
                                           'interval = "200ms"\ntimeout = "2s"\nrise = 1\nfall = 3\n')
         self.ctl("set", "server", "app/app2", "state", "drain")
         open(self.backends[2].health_file, "w").close()  # app3 fails its checks: down
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 30
         while True:
             doc = json.loads(http_request(self.admin_port, path="/status.json")[2])
             health = {s["name"]: s["health"] for s in doc["servers"]}
-            if health.get("app3") == "down":
+            # app1 must be up too: under load its first checks may still be under way, and with
+            # app2 draining and app3 down it is the only server the requests below can use.
+            if health.get("app3") == "down" and health.get("app1") == "up":
                 break
-            self.assertLess(time.monotonic(), deadline, "app3 never went down")
+            self.assertLess(time.monotonic(), deadline, "app3 never went down: %r" % health)
             time.sleep(0.1)
         for _ in range(5):
             self.assertEqual(http_request(self.port)[0], 200)
