@@ -127,8 +127,8 @@ bool AdminServer::listen(const config::Address& address, std::string* error) {
 
 bool AdminServer::canAccept() { return connections_.size() < kMaxConnections; }
 
-void AdminServer::onAccept(int fd) {
-    net::TcpConnection* conn = net::TcpConnection::adopt(loop_, fd);
+void AdminServer::onAccept(int fd, const sockaddr* peer) {
+    net::TcpConnection* conn = net::TcpConnection::adopt(loop_, fd, peer);
     if (!conn) return;
     connections_.push_back(new Connection(*this, conn));
 }

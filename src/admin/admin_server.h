@@ -43,7 +43,7 @@ class AdminServer final : public net::AcceptHandler {
 
     // net::AcceptHandler (the acceptor's calls).
     bool canAccept() override;
-    void onAccept(int fd) override;
+    void onAccept(int fd, const sockaddr* peer) override;
 
   private:
     class Connection;

@@ -129,10 +129,13 @@ void Acceptor::acceptSome() {
             pauseFor(kCapRetryMs);
             return;
         }
-        int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t peer_len = sizeof peer;
+        int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                           SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd >= 0) {
             noteResumed();
-            handler_.onAccept(fd);
+            handler_.onAccept(fd, reinterpret_cast<const sockaddr*>(&peer));
             continue;
         }
         const int error = errno;

@@ -20,8 +20,10 @@ class AcceptHandler {
     virtual ~AcceptHandler() = default;
     // False while at the connection cap: accepting pauses and is retried shortly.
     virtual bool canAccept() = 0;
-    // Takes ownership of a connected, non-blocking fd.
-    virtual void onAccept(int fd) = 0;
+    // Takes ownership of a connected, non-blocking fd; `peer` is the client's address as
+    // accept4() returned it (valid for the call; TcpConnection::adopt takes it, saving a
+    // getpeername per connection).
+    virtual void onAccept(int fd, const sockaddr* peer) = 0;
 };
 
 // Identity of a listening socket across reloads: the resolved "ip:port" ("[v6]:port").

@@ -54,7 +54,7 @@ void TcpConnection::setAddress(SocketAddress& to, const sockaddr_storage& from) 
     }
 }
 
-TcpConnection* TcpConnection::adopt(uv_loop_t* loop, int fd) {
+TcpConnection* TcpConnection::adopt(uv_loop_t* loop, int fd, const sockaddr* peer) {
     auto* conn = new TcpConnection(loop);
     if (uv_tcp_open(&conn->handle_, fd) != 0) {
         ::close(fd);
@@ -64,7 +64,7 @@ TcpConnection* TcpConnection::adopt(uv_loop_t* loop, int fd) {
     }
     uv_tcp_nodelay(&conn->handle_, 1);
     conn->connected_ = true;
-    conn->fillPeer();
+    conn->fillPeer(peer, /*local_too=*/false);
     return conn;
 }
 
@@ -121,16 +121,29 @@ std::string ipText(const sockaddr& sa) {
 }
 }  // namespace
 
-void TcpConnection::fillPeer() {
+void TcpConnection::fillPeer(const sockaddr* peer, bool local_too) {
+    if (local_too) localSockaddr();
     sockaddr_storage ss{};
-    int len = sizeof ss;
-    if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) ss = {};
-    setAddress(local_addr_, ss);
-    ss = {};
-    len = sizeof ss;
-    if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+    if (peer != nullptr && (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)) {
+        std::memcpy(&ss, peer,
+                    peer->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    } else {
+        int len = sizeof ss;
+        if (uv_tcp_getpeername(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+    }
     setAddress(peer_addr_, ss);
     peer_ = ipText(peer_addr_.sa);
+}
+
+const sockaddr& TcpConnection::localSockaddr() const {
+    if (local_addr_.sa.sa_family == AF_UNSPEC && !closing_) {
+        sockaddr_storage ss{};
+        int len = sizeof ss;
+        if (uv_tcp_getsockname(&handle_, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+            setAddress(local_addr_, ss);
+        }
+    }
+    return local_addr_.sa;
 }
 
 void TcpConnection::expectProxyHeader() {
@@ -448,7 +461,7 @@ void TcpConnection::onConnectDone(uv_connect_t* req, int status) {
         return;
     }
     uv_tcp_nodelay(&self->handle_, 1);
-    self->fillPeer();
+    self->fillPeer(nullptr, /*local_too=*/true);
     self->connected_ = true;
     if (self->tls_) {
         // TCP is up; for the handler the connection is up once TLS is (see drainTls()).

@@ -53,9 +53,9 @@ class ConnectionHandler {
 
 class TcpConnection {
   public:
-    // Adopts an accepted, connected socket fd (non-blocking). Returns nullptr on failure (fd
-    // closed).
-    static TcpConnection* adopt(uv_loop_t* loop, int fd);
+    // Adopts an accepted, connected socket fd (non-blocking). `peer`: its peer address as
+    // accept4() gave it (null: asked of the kernel). Returns nullptr on failure (fd closed).
+    static TcpConnection* adopt(uv_loop_t* loop, int fd, const sockaddr* peer = nullptr);
     // Starts a non-blocking connect; onConnected or onError follows. Returns nullptr (and calls
     // no handler) when the connect cannot even start.
     // With `tls`, speaks TLS to `tls_host` (SNI and certificate check) over the connection.
@@ -108,7 +108,9 @@ class TcpConnection {
     const std::string& peerAddress() const { return peer_; }  // "ip" of the peer (no port)
     // The client's address and the address it connected to: the socket's, or a PROXY header's.
     const sockaddr& peerSockaddr() const { return peer_addr_.sa; }
-    const sockaddr& localSockaddr() const { return local_addr_.sa; }
+    // The local address is asked of the kernel when first needed (a PROXY header to send), not
+    // for every accepted connection.
+    const sockaddr& localSockaddr() const;
     uint64_t id() const { return id_; }
     // Bytes over the socket so far (TLS: ciphertext), read and accepted for writing.
     uint64_t bytesRead() const { return bytes_read_; }
@@ -144,7 +146,9 @@ class TcpConnection {
     static void onClosed(uv_handle_t* handle);
     void startWrite();
     void fail(int uv_error);
-    void fillPeer();
+    // The peer's address (`peer`: accept4's, else getpeername); the local one waits for
+    // localSockaddr() unless `local_too`.
+    void fillPeer(const sockaddr* peer, bool local_too);
     // Feeds the PROXY parser; true when the header is done and `bytes` (what follows it) is
     // to be delivered; false when more is needed or the connection failed or closed.
     bool takeProxyHeader(std::string_view& bytes);
@@ -173,7 +177,7 @@ class TcpConnection {
     ConnectionHandler* handler_ = nullptr;
     std::string peer_;
     SocketAddress peer_addr_{};
-    SocketAddress local_addr_{};
+    mutable SocketAddress local_addr_{};  // AF_UNSPEC until known (localSockaddr())
     std::unique_ptr<ProxyHeaderParser> proxy_parser_;
     const char* proxy_error_ = "";
     int proxy_version_ = 0;

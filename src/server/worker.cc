@@ -23,7 +23,7 @@ class Worker::ListenerPort final : public net::AcceptHandler {
         return static_cast<uint64_t>(worker_.counters_.open_connections.load(
                    std::memory_order_relaxed)) < worker_.max_connections_;
     }
-    void onAccept(int fd) override { worker_.accept(key_, fd); }
+    void onAccept(int fd, const sockaddr* peer) override { worker_.accept(key_, fd, peer); }
 
   private:
     Worker& worker_;
@@ -121,8 +121,8 @@ void Worker::abort() {
     });
 }
 
-void Worker::accept(const std::string& key, int fd) {
-    net::TcpConnection* conn = net::TcpConnection::adopt(loop_->raw(), fd);
+void Worker::accept(const std::string& key, int fd, const sockaddr* peer) {
+    net::TcpConnection* conn = net::TcpConnection::adopt(loop_->raw(), fd, peer);
     if (!conn) return;
     counters_.accepted.fetch_add(1, std::memory_order_relaxed);
     // The listener behind this socket in the current generation (its mode may have changed).

@@ -3,6 +3,8 @@
 // its own proxy sessions, balancer state and idle upstream connections. The main thread talks
 // to it only by post() (snapshots in, stop requests in) and shared atomics.
 
+#include <sys/socket.h>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -55,7 +57,7 @@ class Worker {
     class ListenerPort;  // one listener's acceptor + its accept handler
     void run();
     void openPort(const ListenerSocket& socket);
-    void accept(const std::string& key, int fd);
+    void accept(const std::string& key, int fd, const sockaddr* peer);
 
     unsigned index_;
     proxy::ProcessCounters& counters_;
