@@ -4,7 +4,8 @@
 // of its idle_timeout left, gives up its HttpSession, TcpConnection and libuv handle; what stays
 // is one ParkedHttpSession record in this slab: the socket with its addresses and counters
 // (net::TcpConnection::Parked), the session's snapshot, listener and max_connections_per_ip
-// lease, and its idle deadline (a QueuedTimer on the worker's TimerQueue). Every parked socket
+// lease, and its idle deadline (in a lane of this slab, behind ONE QueuedTimer on the worker's
+// TimerQueue). Every parked socket
 // is watched by the worker's one loop::EpollSet. TLS and HTTP/2 connections are never parked.
 //
 // Contract:
@@ -21,10 +22,10 @@
 //   released sessions held back to the system (RSS, not just the allocator, goes down).
 // Loop thread only; owned by the ProxyContext, destroyed before its TimerQueue.
 
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "loop/epoll_set.h"
@@ -60,36 +61,55 @@ class ParkedHttpSessions {
     size_t size() const { return count_; }
 
   private:
+    static constexpr uint32_t kNone = UINT32_MAX;
+    // One parked connection: 144 bytes. In use while serial != 0.
     struct Record {
-        Record(ParkedHttpSessions& owner, uint32_t slot);
-        ParkedHttpSessions* owner;
         net::TcpConnection::Parked socket;
         std::shared_ptr<WorkerSnapshot> snap;
         edge::ConnectionLimiter::Lease lease;
-        loop::QueuedTimer idle;
         uint64_t idle_deadline = 0;  // loop time
-        uint32_t slot;
-        uint32_t serial = 0;  // with the slot, the epoll cookie
-        uint32_t listener = 0;
+        uint32_t prev = kNone;       // the neighbours in its deadline lane (slots)
+        uint32_t next = kNone;
+        uint32_t serial = 0;  // with the slot, the epoll cookie; 0: free
+        uint16_t listener = 0;
+        uint8_t lane = 0;
         bool redirect = false;
+    };
+    // Records of one idle_left duration, in parking order, so in deadline order: the head is
+    // the next to expire (as in loop::TimerQueue, with slot numbers for links).
+    struct Lane {
+        uint64_t duration_ms;
+        uint32_t head = kNone;
+        uint32_t tail = kNone;
     };
     static constexpr uint32_t kChunkRecords = 256;
     struct Chunk {
-        std::optional<Record> records[kChunkRecords];
+        Record records[kChunkRecords];
     };
 
     static void onReady(void* self, uint64_t cookie);
-    static void onIdleTimeout(void* record);
+    static void onIdleTimer(void* self);
+    Record& at(uint32_t slot) {
+        return chunks_[slot / kChunkRecords]->records[slot % kChunkRecords];
+    }
     Record* find(uint32_t slot);
-    void resume(Record& r);
+    // Deadline lanes: link at the tail, unlink anywhere, arm idle_timer_ for the earliest head.
+    uint8_t laneFor(uint64_t duration_ms);
+    void link(uint32_t slot);
+    void unlink(uint32_t slot);
+    void arm();
+    void expire();
+    void resume(uint32_t slot);
     // The socket's end while parked: the accounting of HttpSession::finish().
-    void close(Record& r);
-    void release(Record& r);
+    void close(uint32_t slot);
+    void release(uint32_t slot);
     void trimSoon();
 
     ProxyContext& ctx_;
     loop::EpollSet epoll_;
     loop::Timer trim_;
+    loop::QueuedTimer idle_timer_;  // the earliest idle deadline of all lanes
+    std::vector<Lane> lanes_;       // few: one per idle_timeout in the configuration
     std::vector<std::unique_ptr<Chunk>> chunks_;
     std::vector<uint32_t> free_;  // free slots, the lowest last
     size_t count_ = 0;
