@@ -19,13 +19,15 @@ GET = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
 class IdleParkingTest(SluiceTestCase):
-    def start(self, idle_timeout="30s", extra="", shutdown_timeout=None):
+    def start(self, idle_timeout="30s", extra="", shutdown_timeout=None, more_listeners=(),
+              workers=2):
         self.port = free_port()
         self.upstream = RecordingUpstream()
         self.add_cleanup(self.upstream.close)
         listener = ('name = "edge"\nbind = "127.0.0.1:%d"\nmode = "http"\npool = "app"\n'
                     'idle_timeout = "%s"\n%s' % (self.port, idle_timeout, extra))
-        cfg = sluice_config(self.workdir, [listener], [pool_toml("app", [self.upstream.port])],
+        cfg = sluice_config(self.workdir, [listener] + list(more_listeners),
+                            [pool_toml("app", [self.upstream.port])], workers=workers,
                             log_level="debug")
         if shutdown_timeout:
             cfg = cfg.replace('shutdown_timeout = "10s"', 'shutdown_timeout = "%s"' % shutdown_timeout)
@@ -80,6 +82,27 @@ class IdleParkingTest(SluiceTestCase):
         self.assertEqual(s.recv(100), b"")  # a quiet close (FIN), as an idle session's
         # Never before idle_timeout (the parking grace is part of it, not added to it).
         self.assertGreaterEqual(time.monotonic() - answered, 2.9)
+
+    def test_each_parked_connection_closes_at_its_own_listeners_idle_timeout(self):
+        # The long one parks first; the short one, parked after it, still closes first.
+        long_port = free_port()
+        self.start(idle_timeout="3s", more_listeners=[
+            'name = "slow"\nbind = "127.0.0.1:%d"\nmode = "http"\npool = "app"\n'
+            'idle_timeout = "9s"\n' % long_port], workers=1)  # both in one worker's slab
+        long_conn = socket.create_connection(("127.0.0.1", long_port), timeout=10)
+        self.add_cleanup(long_conn.close)
+        self.request(long_conn)
+        self.wait_parked()
+        short_conn = self.connect()
+        self.request(short_conn)
+        self.wait_parked(2)
+        short_conn.settimeout(30)
+        self.assertEqual(short_conn.recv(100), b"")
+        long_conn.setblocking(False)
+        with self.assertRaises(BlockingIOError):  # still open, nothing sent
+            long_conn.recv(100)
+        long_conn.settimeout(30)
+        self.assertEqual(long_conn.recv(100), b"")
 
     def test_a_parked_connection_is_closed_when_sluice_drains(self):
         # A shutdown_timeout far beyond the socket timeout: the close comes from the drain.
