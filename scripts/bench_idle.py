@@ -6,7 +6,9 @@ ONE worker in front of it on free 127.0.0.1 ports (as scripts/bench runs them). 
 each N: open N keep-alive client connections (in batches of 100) that each make one GET / and
 read its response, then hold them. Measured: the RSS of the proxy's worker process (sluice: its
 one process, threads included; HAProxy: its one process; nginx: the worker, not the master)
-before the connections and once they are all held, as bytes per connection; then 200 new
+before the connections and once they are all held, as bytes per connection (read SETTLE_S after
+the last response: sluice parks a keep-alive connection idle for its 1 s grace, and trims the
+heap 0.1 s after a run of parkings, so the figure is that of parked connections); then 200 new
 requests (each on a new connection) while the N are held: their p99 latency (on a loaded
 machine the scheduler dominates it: the log line gives p50, max and the load average). The
 connections are closed before the next proxy; every N starts fresh processes (memory freed by
@@ -37,6 +39,7 @@ BATCH = 100  # connections opened at once: their transient buffers count too
 PROBES = 200
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h; not in Python's socket module
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+SETTLE_S = 2.5  # after the last connection's response: sluice's parking grace (1 s) and trim
 
 
 def log(msg):
@@ -333,7 +336,7 @@ def measure(proc, n):
     held = []
     try:
         open_idle(proc.port, n, held)
-        time.sleep(1.0)
+        time.sleep(SETTLE_S)
         after = rss_bytes(pid)
         lat = [one_request(proc.port) for _ in range(PROBES)]
         log("%s N=%d: new requests p50 %.2f ms, max %.2f ms (machine load %s)"

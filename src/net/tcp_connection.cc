@@ -1,6 +1,7 @@
 #include "net/tcp_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
@@ -144,6 +145,48 @@ const sockaddr& TcpConnection::localSockaddr() const {
         }
     }
     return local_addr_.sa;
+}
+
+bool TcpConnection::parkable() const {
+    return connected_ && !tls_ && !tls_client_ && !proxy_parser_ && !write_in_flight_ &&
+           pendingBytes() == 0 && !connect_req_ && !shutdown_req_ && !shutdown_requested_ &&
+           !closing_ && !failed_;
+}
+
+bool TcpConnection::parkSocket(Parked& out) const {
+    if (!parkable()) return false;
+    uv_os_fd_t fd = -1;
+    if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&handle_), &fd) != 0) return false;
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return false;
+    out.peer = peer_addr_;
+    out.local = local_addr_;
+    out.id = id_;
+    out.bytes_read = bytes_read_;
+    out.bytes_written = bytes_written_;
+    out.fd = copy;
+    out.proxy_version = proxy_version_;
+    return true;
+}
+
+TcpConnection* TcpConnection::unpark(uv_loop_t* loop, const Parked& parked) {
+    auto* conn = new TcpConnection(loop);
+    conn->id_ = parked.id;  // the same connection to logs (the fresh id is never used)
+    if (uv_tcp_open(&conn->handle_, parked.fd) != 0) {
+        ::close(parked.fd);
+        conn->closing_ = true;
+        uv_close(reinterpret_cast<uv_handle_t*>(&conn->handle_), &TcpConnection::onClosed);
+        return nullptr;
+    }
+    uv_tcp_nodelay(&conn->handle_, 1);  // the socket kept it; this sets libuv's flag too
+    conn->connected_ = true;
+    conn->peer_addr_ = parked.peer;
+    conn->local_addr_ = parked.local;
+    conn->peer_ = ipText(conn->peer_addr_.sa);
+    conn->bytes_read_ = parked.bytes_read;
+    conn->bytes_written_ = parked.bytes_written;
+    conn->proxy_version_ = parked.proxy_version;
+    return conn;
 }
 
 void TcpConnection::expectProxyHeader() {

@@ -53,6 +53,26 @@ class ConnectionHandler {
 
 class TcpConnection {
   public:
+    // An IPv4 or IPv6 address (a TCP socket has no other kind): 28 bytes, not sockaddr_storage's
+    // 128.
+    union SocketAddress {
+        sockaddr sa;
+        sockaddr_in in;
+        sockaddr_in6 in6;
+    };
+    // What an idle plain connection is while parked (no TcpConnection, no libuv handle): its
+    // socket and what unpark() needs to give back the same connection (addresses, possibly a
+    // PROXY header's, counters, id). 88 bytes.
+    struct Parked {
+        SocketAddress peer{};
+        SocketAddress local{};
+        uint64_t id = 0;
+        uint64_t bytes_read = 0;
+        uint64_t bytes_written = 0;
+        int fd = -1;
+        int proxy_version = 0;
+    };
+
     // Adopts an accepted, connected socket fd (non-blocking). `peer`: its peer address as
     // accept4() gave it (null: asked of the kernel). Returns nullptr on failure (fd closed).
     static TcpConnection* adopt(uv_loop_t* loop, int fd, const sockaddr* peer = nullptr);
@@ -100,6 +120,19 @@ class TcpConnection {
     // Connected and, for client TLS, past the handshake (what onConnected announces).
     bool connected() const { return connected_ && (!tls_client_ || tls_up_); }
 
+    // Parking (an idle keep-alive client connection given up to save memory, net/ part):
+    // parkable(): plain (no TLS), connected, nothing queued or in flight, no PROXY header or
+    // shutdown pending, not failed or closing. parkSocket() fills `out` with a DUPLICATE of the
+    // socket (the caller owns it) and this connection's state; the connection itself is
+    // unchanged: destroy() it next (the socket stays open through the duplicate, so the peer
+    // sees nothing). False (nothing duplicated) when not parkable or out of descriptors.
+    bool parkable() const;
+    [[nodiscard]] bool parkSocket(Parked& out) const;
+    // The connection again, from a parked socket (ownership of `parked.fd` passes): the same
+    // addresses, counters and id, not reading until startReading(). nullptr on failure (fd
+    // closed).
+    static TcpConnection* unpark(uv_loop_t* loop, const Parked& parked);
+
     // Closes the socket and frees this object later. Safe to call from inside a Handler callback.
     void destroy();
     // Like destroy(), but sends RST instead of FIN (abortive close, e.g. truncated response).
@@ -117,13 +150,6 @@ class TcpConnection {
     uint64_t bytesWritten() const { return bytes_written_; }
 
   private:
-    // An IPv4 or IPv6 address (a TCP socket has no other kind): 28 bytes, not sockaddr_storage's
-    // 128.
-    union SocketAddress {
-        sockaddr sa;
-        sockaddr_in in;
-        sockaddr_in6 in6;
-    };
     // What a connection holds only while bytes wait to be written (or TLS plaintext to be read).
     struct WriteQueue {
         std::string writing;      // bytes owned by the in-flight uv_write

@@ -1,5 +1,7 @@
 #include "proxy/proxy_context.h"
 
+#include "proxy/http/http_session_park.h"
+
 namespace sluice::proxy {
 
 WorkerSnapshot::WorkerSnapshot(uv_loop_t* loop, std::shared_ptr<const routing::Snapshot> snap,
@@ -24,20 +26,25 @@ ProxyContext::ProxyContext(uv_loop_t* loop, ProcessCounters& counters)
 
 ProxyContext::~ProxyContext() = default;
 
-void ProxyContext::add(Session& session) {
+ParkedHttpSessions& ProxyContext::parkedSessions() {
+    if (!parked_) parked_ = std::make_unique<ParkedHttpSessions>(*this);
+    return *parked_;
+}
+
+void ProxyContext::add(Session& session, bool counted) {
     session.next_ = head_;
     session.prev_ = nullptr;
     if (head_) head_->prev_ = &session;
     head_ = &session;
-    counters_.open_connections.fetch_add(1, std::memory_order_relaxed);
+    if (counted) counters_.open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
-void ProxyContext::retire(Session& session) {
+void ProxyContext::retire(Session& session, bool counted) {
     if (session.prev_) session.prev_->next_ = session.next_;
     if (session.next_) session.next_->prev_ = session.prev_;
     if (head_ == &session) head_ = session.next_;
     session.prev_ = session.next_ = nullptr;
-    counters_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    if (counted) counters_.open_connections.fetch_sub(1, std::memory_order_relaxed);
     retired_.deleteLater(&session);
 }
 
@@ -49,6 +56,7 @@ void ProxyContext::markDraining() {
 void ProxyContext::drainAll() {
     markDraining();
     connection_pool_.closeAll();
+    if (parked_) parked_->closeAll();  // idle: closed as idle sessions are
     // drain() may end (and remove) the session itself: step before calling.
     for (Session* s = head_; s;) {
         Session* next = s->next_;
@@ -64,6 +72,7 @@ void ProxyContext::abortAll() {
         s->abort();
         s = next;
     }
+    if (parked_) parked_->closeAll();
     connection_pool_.closeAll();
 }
 

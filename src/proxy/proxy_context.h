@@ -60,6 +60,8 @@ class Session {
     Session* next_ = nullptr;
 };
 
+class ParkedHttpSessions;
+
 class ProxyContext {
   public:
     ProxyContext(uv_loop_t* loop, ProcessCounters& counters);
@@ -89,10 +91,17 @@ class ProxyContext {
     // Scratch for one formatting job that ends before the loop runs again (access log lines).
     std::string& scratch() { return scratch_; }
 
-    void add(Session& session);
+    // `counted`: the session is a new connection (open_connections up by one); false for a
+    // parked connection's session coming back (http_session_park.h), which still counted.
+    void add(Session& session, bool counted = true);
     // A session that ended (its connections closed, its timers stopped): out of the live list
     // now, deleted once the loop is back in control, so it may keep running until it returns.
-    void retire(Session& session);
+    // `counted`: its connection ends (open_connections down by one); false when it was parked
+    // (the ParkedHttpSessions record counts it now).
+    void retire(Session& session, bool counted = true);
+    // The worker's parked HTTP/1.1 keep-alive connections (made on first use). drainAll() and
+    // abortAll() close them.
+    ParkedHttpSessions& parkedSessions();
     bool draining() const { return draining_; }
     // Keep-alive ends; sessions drain at drainAll(). The exchange parts pool closes: nothing
     // pooled keeps the loop alive once the sessions are gone.
@@ -111,7 +120,8 @@ class ProxyContext {
     std::string scratch_;
     ExchangePartsPool exchange_parts_;    // before retired_: retired exchanges give parts back
     HttpSessionPartsPool session_parts_;  // the same for retired sessions
-    loop::DeleteQueue retired_;           // last: sessions still queued go before the rest
+    std::unique_ptr<ParkedHttpSessions> parked_;  // after timers_: records hold QueuedTimers
+    loop::DeleteQueue retired_;                   // last: sessions still queued go before the rest
 };
 
 }  // namespace sluice::proxy

@@ -7,6 +7,7 @@
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 #include "proxy/http/access_log.h"
+#include "proxy/http/http_session_park.h"
 #include "proxy/http2/http2_connection.h"
 
 namespace sluice::proxy {
@@ -313,6 +314,14 @@ void HttpSession::clientTimeout() {
     if (client_->awaitingProxyHeader()) return finish();  // no PROXY header: forward nothing
     switch (state_) {
         case State::kIdle:
+            if (idle_grace_) {
+                // The keep-alive grace passed: park, or wait out the rest of idle_timeout.
+                idle_grace_ = false;
+                if (park()) return;
+                client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()) -
+                                    kParkGraceMs);
+                return;
+            }
             // Keep-alive (or first request) wait expired: close quietly, like nginx.
             return finish();
         case State::kHead:
@@ -334,7 +343,7 @@ void HttpSession::clientTimeout() {
 
 void HttpSession::startNextRequest() {
     state_ = State::kIdle;
-    client_timer_.start(static_cast<uint64_t>(listener_->idle_timeout.count()));
+    startIdleTimer();
     if (hasClientIn()) {
         parts_->parser.resume();
         // Pipelined bytes already arrived: they start the next request now.

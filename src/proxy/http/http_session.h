@@ -26,7 +26,8 @@
 // Memory: between requests (keep-alive, or before the first byte) a session holds no parser, no
 // header storage and no buffer (HttpSessionParts, borrowed from the worker while a request is
 // arriving or in flight) and no timer handle of its own (a QueuedTimer on the worker's
-// TimerQueue).
+// TimerQueue). A keep-alive connection idle for kParkGraceMs parks (http_session_park.h): the
+// session and its TcpConnection are freed until the client's next bytes.
 
 #include <memory>
 #include <optional>
@@ -53,6 +54,14 @@ class HttpSession final : public Session,
     static void start(ProxyContext& ctx, net::TcpConnection* client, size_t listener,
                       bool redirect = false);
 
+    // A parked connection's session again (http_session_park.h), on bytes, EOF or an error
+    // on its socket: `client` comes from TcpConnection::unpark; the snapshot, lease, listener
+    // and redirect flag are the original session's; the connection counts already. It reads
+    // at once and closes quietly after `idle_left_ms` without a request.
+    static void resume(ProxyContext& ctx, net::TcpConnection* client,
+                       std::shared_ptr<WorkerSnapshot> snap, edge::ConnectionLimiter::Lease lease,
+                       size_t listener, bool redirect, uint64_t idle_left_ms);
+
     void drain() override;
     void abort() override;
 
@@ -66,6 +75,9 @@ class HttpSession final : public Session,
     };
 
     HttpSession(ProxyContext& ctx, net::TcpConnection* client, size_t listener, bool redirect);
+    HttpSession(ProxyContext& ctx, net::TcpConnection* client, std::shared_ptr<WorkerSnapshot> snap,
+                edge::ConnectionLimiter::Lease lease, size_t listener, bool redirect,
+                uint64_t idle_left_ms);
     ~HttpSession() override;
 
     // net::ConnectionHandler: the client, and the upstream once it is a tunnel
@@ -114,6 +126,12 @@ class HttpSession final : public Session,
     void newExchange();     // for the request whose first byte is here
     void retireExchange();  // to the worker's delete queue (it may be on the stack)
     void startNextRequest();
+    // Keep-alive wait: idle_timeout, or first kParkGraceMs (idle_grace_) when the connection
+    // may park after it (http_session_park.cc).
+    void startIdleTimer();
+    // The grace passed: hands the connection to the worker's ParkedHttpSessions and ends this
+    // session (true), or false when it cannot park now (it stays as it is).
+    bool park();
 
     void respondRedirect(const http::RequestHead& head);
     void closeAfterFlush();
@@ -149,6 +167,7 @@ class HttpSession final : public Session,
     bool draining_ = false;
     bool finished_ = false;
     bool protocol_known_ = false;  // HTTP/1.x or HTTP/2 decided (takeHttp2)
+    bool idle_grace_ = false;      // the idle timer runs for kParkGraceMs (startIdleTimer)
     unsigned requests_on_connection_ = 0;
 };
 

@@ -44,4 +44,10 @@ void HttpSessionPartsPool::give(std::unique_ptr<HttpSessionParts> parts) {
     spare_.push_back(std::move(parts));
 }
 
+void HttpSessionPartsPool::shrink(size_t keep) {
+    if (spare_.size() <= keep) return;
+    spare_.resize(keep);
+    spare_.shrink_to_fit();
+}
+
 }  // namespace sluice::proxy

@@ -34,6 +34,8 @@ class HttpSessionPartsPool {
                                            const http::RequestLimits& limits);
     void give(std::unique_ptr<HttpSessionParts> parts);
     size_t spare() const { return spare_.size(); }
+    // Frees spare parts beyond `keep` (a worker whose connections went idle).
+    void shrink(size_t keep);
 
   private:
     std::vector<std::unique_ptr<HttpSessionParts>> spare_;
