@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -393,7 +394,11 @@ int ControlServer::listenOn(int fd, const std::string& path, const struct stat& 
     int rc = uv_pipe_open(pipe, fd);
     if (rc == 0)
         rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe), kListenBacklog,
-                       &ControlServer::onConnection);
+                       [](uv_stream_t* server, int status) {
+                           if (auto* self = static_cast<ControlServer*>(server->data)) {
+                               self->onConnection(status);
+                           }
+                       });
     if (rc != 0) {
         // uv_pipe_open failing leaves the fd ours; after success uv_close closes it.
         if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), nullptr) != 0) ::close(fd);
@@ -436,14 +441,12 @@ void ControlServer::unlinkSocketFile() {
     }
 }
 
-void ControlServer::onConnection(uv_stream_t* server, int status) {
-    auto* self = static_cast<ControlServer*>(server->data);
-    if (self == nullptr) return;
+void ControlServer::onConnection(int status) {
     if (status != 0) {
-        LOG_WARN("control socket %s: accept failed: %s", self->path_.c_str(), uv_strerror(status));
+        LOG_WARN("control socket %s: accept failed: %s", path_.c_str(), uv_strerror(status));
         return;
     }
-    self->acceptClient(/*deferred=*/false);
+    acceptClient(/*deferred=*/false);
 }
 
 void ControlServer::acceptClient(bool deferred) {

@@ -28,7 +28,6 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <uv.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +39,10 @@
 #include <vector>
 
 #include "loop/timer.h"
+#include "loop/uv_types.h"
+
+// libuv's unix stream handle, opaque here: only control_server.cc works with it.
+struct uv_pipe_s;
 
 namespace sluice::control {
 
@@ -87,7 +90,7 @@ class ControlServer {
                   uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs,
                   uint64_t linger_ms = kDefaultLingerMs);
     // Closes the listening socket and all client connections, unlinks the socket file. The loop
-    // must run afterwards (or be closed with uv_run until no handles remain) to free the handles.
+    // must run afterwards (or be run without blocking until no handles remain) to free the handles.
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -121,7 +124,7 @@ class ControlServer {
   private:
     class Client;
 
-    static void onConnection(uv_stream_t* server, int status);
+    void onConnection(int status);  // libuv: a connection waits on the listener (or an error)
     // `deferred`: called by deferred_accept_ (when full, one connection is taken per loop turn).
     void acceptClient(bool deferred);
     // The connection a new one replaces when full (see above), or nullptr.
@@ -138,7 +141,7 @@ class ControlServer {
     uint64_t idle_timeout_ms_;
     uint64_t linger_ms_;
     uint64_t next_serial_ = 0;       // accept order of clients
-    uv_pipe_t* listener_ = nullptr;  // owned; freed in its close callback
+    uv_pipe_s* listener_ = nullptr;  // owned; freed in its close callback
     std::string path_;
     dev_t socket_dev_ = 0;
     ino_t socket_ino_ = 0;
