@@ -131,7 +131,8 @@ find_program(SLUICE_DPKG_SHLIBDEPS dpkg-shlibdeps)
 if(SLUICE_DPKG_SHLIBDEPS)
     set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 endif()
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libuv1 (>= 1.44), libssl3, libsystemd0, adduser, init-system-helpers (>= 1.54~)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "libuv1 (>= 1.44), libssl3, libc-ares2 (>= 1.18), libnghttp2-14 (>= 1.52), libsystemd0, adduser, init-system-helpers (>= 1.54~)")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "logrotate")
 # Every file under /etc is a conffile: dpkg keeps an admin's edits on upgrade.
 file(WRITE ${SLUICE_PKG_BUILD_DIR}/conffiles "/etc/sluice/sluice.toml\n/etc/logrotate.d/sluice\n")
@@ -151,8 +152,10 @@ set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)  # /etc, /var and the unit are at fixed p
 set(CPACK_RPM_FILE_NAME "sluice-${SLUICE_PKG_VERSION}.${CPACK_RPM_PACKAGE_ARCHITECTURE}.rpm")
 set(CPACK_RPM_PACKAGE_LICENSE MIT)
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
-# Fedora/RHEL give libuv and openssl-libs an epoch of 1. Sonames come from rpm's autoreq.
-set(CPACK_RPM_PACKAGE_REQUIRES "libuv >= 1:1.44, openssl-libs >= 1:3.0, systemd-libs")
+# Fedora/RHEL give libuv and openssl-libs an epoch of 1 (c-ares and libnghttp2 none). Sonames come
+# from rpm's autoreq.
+set(CPACK_RPM_PACKAGE_REQUIRES
+    "libuv >= 1:1.44, openssl-libs >= 1:3.0, c-ares >= 1.18, libnghttp2 >= 1.52, systemd-libs")
 set(CPACK_RPM_PACKAGE_REQUIRES_PRE "shadow-utils")
 set(CPACK_RPM_PACKAGE_SUGGESTS "logrotate")
 set(CPACK_RPM_PRE_INSTALL_SCRIPT_FILE ${SLUICE_PKG_DIR}/rpm/pre)

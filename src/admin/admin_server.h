@@ -13,8 +13,6 @@
 // Allowed clients (`[admin] allow`) are read from `allow()` at each request, so a reload that
 // changes the list applies at once; `listen` is fixed at start.
 
-#include <uv.h>
-
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +21,7 @@
 #include "admin/routes.h"
 #include "config/config.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "net/acceptor.h"
 
 namespace sluice::admin {

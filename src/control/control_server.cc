@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "control/paths.h"
+#include "loop/fd_watch.h"
 #include "loop/timer.h"
 
 namespace sluice::control {
@@ -21,6 +22,8 @@ namespace sluice::control {
 namespace {
 
 constexpr int kListenBacklog = 128;
+// After an accept error other than "nothing to accept" (EMFILE, ENFILE, ENOMEM...).
+constexpr uint64_t kAcceptRetryMs = 100;
 constexpr size_t kReadChunk = 1024;
 // A client still sending after its reply is closed (reset) past this many bytes.
 constexpr size_t kMaxLingerBytes = 1 << 20;
@@ -68,22 +71,24 @@ Probe probeSocket(const sockaddr_un& addr, int* err) {
 // One accepted connection: reading its line, executing it, writing the reply, then lingering
 // (write side shut, discarding what the client still sends) until the client's EOF. Closing
 // with the client's bytes unread would make the kernel reset the connection, and a client
-// reading to the end would get ECONNRESET after (or instead of) its reply. Frees itself in the
-// pipe's close callback; `server_` is cleared when the server lets go of it first, so a client
-// being answered may outlive its server until its reply is out and its linger ends.
+// reading to the end would get ECONNRESET after (or instead of) its reply. The socket is read
+// and written directly, watched by a loop::FdWatch. Once closed it deletes itself on the next
+// loop turn (its timer fires at once), never inside one of its own calls; `server_` is cleared
+// when the server lets go of it first, so a client being answered may outlive its server until
+// its reply is out and its linger ends.
 class ControlServer::Client {
   public:
-    Client(ControlServer* server, uint64_t serial)
+    Client(ControlServer* server, uint64_t serial, int fd)
         : server_(server),
           serial_(serial),
           timeout_ms_(server->idle_timeout_ms_),
           linger_ms_(server->linger_ms_),
-          timer_(server->loop_, [this] { close(); }) {
-        uv_pipe_init(server->loop_, &pipe_, 0);
-        pipe_.data = this;
-    }
+          fd_(fd),
+          timer_(server->loop_, [this] { onTimer(); }),
+          watch_(std::make_unique<loop::FdWatch>(
+              server->loop_, fd,
+              [this](bool readable, bool writable) { onReady(readable, writable); })) {}
 
-    uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&pipe_); }
     uint64_t serial() const { return serial_; }
     bool executing() const { return state_ == State::kExecuting; }
     // Has not sent a complete line yet (it may have sent part of one).
@@ -94,42 +99,118 @@ class ControlServer::Client {
 
     void start() {
         timer_.start(timeout_ms_);
-        const int rc = uv_read_start(stream(), &Client::onAlloc, &Client::onRead);
-        if (rc != 0) close();
+        if (!watch_->ok()) {
+            close();
+            return;
+        }
+        watch_->watch(/*readable=*/true, /*writable=*/false);
     }
 
     // Writes `text` (plus "\n" if missing), then lingers and closes.
     void respond(std::string text) {
         if (state_ == State::kClosed) return;
         state_ = State::kResponding;
-        uv_read_stop(stream());
         reply_ = std::move(text);
         if (reply_.empty() || reply_.back() != '\n') reply_.push_back('\n');
+        written_ = 0;
         timer_.start(timeout_ms_);  // bounds a client that never reads its reply
-        uv_buf_t buf = uv_buf_init(reply_.data(), static_cast<unsigned>(reply_.size()));
-        write_req_.data = this;
-        if (uv_write(&write_req_, stream(), &buf, 1, &Client::onWritten) != 0) close();
+        writeSome();
     }
 
-    // Idempotent. Any pending write or shutdown is cancelled (its callback runs before onClosed).
-    // What the client sent and nobody read yet is dropped first, so that the close is an EOF
-    // for it rather than a reset.
+    // Idempotent. What the client sent and nobody read yet is dropped first, so that the close
+    // is an EOF for it rather than a reset.
     void close() {
         if (state_ == State::kClosed) return;
         state_ = State::kClosed;
-        timer_.stop();
-        uv_os_fd_t fd = -1;
-        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0) discardPending(fd);
-        uv_close(reinterpret_cast<uv_handle_t*>(&pipe_), &Client::onClosed);
+        discardPending();
+        watch_.reset();  // before the descriptor closes (loop::FdWatch's contract)
+        ::close(fd_);
+        fd_ = -1;
+        timer_.start(0);  // onTimer deletes this object on the next loop turn
     }
 
   private:
     enum class State { kReading, kExecuting, kResponding, kLingering, kClosed };
 
-    // Reads and drops what is already queued on `fd` (at most kMaxLingerBytes), without waiting.
-    void discardPending(int fd) {
+    void onTimer() {
+        if (state_ != State::kClosed) {
+            close();  // idle, reply or linger timeout
+            return;
+        }
+        if (server_ != nullptr) server_->forget(this);
+        delete this;  // also closes the timer (freed in its own close callback)
+    }
+
+    void onReady(bool readable, bool writable) {
+        if (writable && state_ == State::kResponding) writeSome();
+        if (readable && (state_ == State::kReading || state_ == State::kLingering)) readSome();
+    }
+
+    // Reads what is queued, as long as this connection still reads (a complete line stops it).
+    void readSome() {
+        while (state_ == State::kReading || state_ == State::kLingering) {
+            const ssize_t n = ::recv(fd_, read_buf_, sizeof(read_buf_), 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+            onRead(n);
+        }
+    }
+
+    // One read's result: bytes (n > 0), EOF (0) or an error (< 0).
+    void onRead(ssize_t n) {
+        if (n == 0) peer_done_ = true;
+        if (state_ == State::kLingering) {
+            if (n <= 0) {
+                close();  // EOF (or a reset): nothing left unread
+            } else if ((discarded_ += static_cast<size_t>(n)) > kMaxLingerBytes) {
+                close();  // still sending: it gets the reset it asks for
+            }
+            return;
+        }
+        if (n > 0) {
+            received(std::string_view(read_buf_, static_cast<size_t>(n)));
+        } else if (n == 0 && !line_.empty()) {
+            // Half-closed mid-line: say why nothing ran instead of running a truncated command.
+            respond("error: command must end with a newline");
+        } else {
+            close();  // EOF before any byte, or a reset: nobody to answer
+        }
+    }
+
+    void writeSome() {
+        while (written_ < reply_.size()) {
+            const ssize_t n =
+                ::send(fd_, reply_.data() + written_, reply_.size() - written_, MSG_NOSIGNAL);
+            if (n > 0) {
+                written_ += static_cast<size_t>(n);
+            } else if (n < 0 && errno == EINTR) {
+                continue;
+            } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                watch_->watch(/*readable=*/false, /*writable=*/true);
+                return;
+            } else {
+                close();  // the client went: nothing more can arrive
+                return;
+            }
+        }
+        if (peer_done_) {
+            close();  // nobody reads any more: no reset to avoid
+            return;
+        }
+        // Our EOF tells the client the reply is complete; its own EOF ends the wait.
+        if (::shutdown(fd_, SHUT_WR) != 0) {
+            close();
+            return;
+        }
+        state_ = State::kLingering;
+        timer_.start(linger_ms_);
+        watch_->watch(/*readable=*/true, /*writable=*/false);
+    }
+
+    // Reads and drops what is already queued (at most kMaxLingerBytes), without waiting.
+    void discardPending() {
         while (discarded_ <= kMaxLingerBytes) {
-            const ssize_t n = ::recv(fd, read_buf_, sizeof(read_buf_), MSG_DONTWAIT);
+            const ssize_t n = ::recv(fd_, read_buf_, sizeof(read_buf_), MSG_DONTWAIT);
             if (n > 0) {
                 discarded_ += static_cast<size_t>(n);
             } else if (n < 0 && errno == EINTR) {
@@ -138,69 +219,6 @@ class ControlServer::Client {
                 return;
             }
         }
-    }
-
-    static void onAlloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<Client*>(handle->data);
-        *buf = uv_buf_init(self->read_buf_, sizeof(self->read_buf_));
-    }
-
-    static void onRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-        auto* self = static_cast<Client*>(stream->data);
-        if (nread == UV_EOF) self->peer_done_ = true;
-        switch (self->state_) {
-            case State::kReading:
-                break;
-            case State::kLingering:
-                if (nread < 0) {
-                    self->close();  // EOF (or a reset): nothing left unread
-                } else if ((self->discarded_ += static_cast<size_t>(nread)) > kMaxLingerBytes) {
-                    self->close();  // still sending: it gets the reset it asks for
-                }
-                return;
-            default:
-                return;
-        }
-        if (nread > 0) {
-            self->received(std::string_view(buf->base, static_cast<size_t>(nread)));
-        } else if (nread == UV_EOF && !self->line_.empty()) {
-            // Half-closed mid-line: say why nothing ran instead of running a truncated command.
-            self->respond("error: command must end with a newline");
-        } else if (nread < 0) {
-            self->close();  // EOF before any byte, or a reset: nobody to answer
-        }
-    }
-
-    static void onWritten(uv_write_t* req, int status) {
-        auto* self = static_cast<Client*>(req->data);
-        if (self->state_ == State::kClosed) return;
-        if (status != 0 || self->peer_done_) {
-            self->close();  // nothing more can arrive (or nobody reads): no reset to avoid
-            return;
-        }
-        // Our EOF tells the client the reply is complete; its own EOF ends the wait.
-        self->shutdown_req_.data = self;
-        if (uv_shutdown(&self->shutdown_req_, self->stream(), &Client::onShutdown) != 0) {
-            self->close();
-        }
-    }
-
-    static void onShutdown(uv_shutdown_t* req, int status) {
-        auto* self = static_cast<Client*>(req->data);
-        if (self->state_ == State::kClosed) return;
-        if (status != 0) {
-            self->close();
-            return;
-        }
-        self->state_ = State::kLingering;
-        self->timer_.start(self->linger_ms_);
-        if (uv_read_start(self->stream(), &Client::onAlloc, &Client::onRead) != 0) self->close();
-    }
-
-    static void onClosed(uv_handle_t* handle) {
-        auto* self = static_cast<Client*>(handle->data);
-        if (self->server_ != nullptr) self->server_->forget(self);
-        delete self;  // also closes the timer (freed in its own close callback)
     }
 
     void received(std::string_view data) {
@@ -220,13 +238,11 @@ class ControlServer::Client {
         run();
     }
 
-    Caller peer() {
+    Caller peer() const {
         Caller caller;
-        uv_os_fd_t fd = -1;
         ucred cred{};
         socklen_t len = sizeof cred;
-        if (uv_fileno(reinterpret_cast<uv_handle_t*>(&pipe_), &fd) == 0 &&
-            ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
             caller.uid = static_cast<int64_t>(cred.uid);
             caller.pid = static_cast<int64_t>(cred.pid);
         }
@@ -238,7 +254,7 @@ class ControlServer::Client {
     }
 
     void run() {
-        uv_read_stop(stream());
+        watch_->watch(/*readable=*/false, /*writable=*/false);
         timer_.stop();
         if (server_ == nullptr) {
             close();
@@ -252,7 +268,7 @@ class ControlServer::Client {
         }
         state_ = State::kExecuting;
         std::string reply;
-        try {  // an exception must not unwind through libuv's C frames
+        try {  // an exception must not unwind through the loop's C frames (libuv)
             std::weak_ptr<Client*> token = alive_;
             const auto later = [token](const std::string& text) {
                 if (auto self = token.lock()) (*self)->respond(text);
@@ -271,12 +287,12 @@ class ControlServer::Client {
     const uint64_t serial_;  // accept order: the oldest idle client is dropped first
     const uint64_t timeout_ms_;
     const uint64_t linger_ms_;
+    int fd_;
     loop::Timer timer_;
-    uv_pipe_t pipe_{};
-    uv_write_t write_req_{};
-    uv_shutdown_t shutdown_req_{};
+    std::unique_ptr<loop::FdWatch> watch_;  // null once closed
     std::string line_;
     std::string reply_;
+    size_t written_ = 0;  // bytes of reply_ sent
     State state_ = State::kReading;
     bool peer_done_ = false;  // the client's EOF has been read
     size_t discarded_ = 0;    // bytes read and dropped while lingering
@@ -291,9 +307,7 @@ ControlServer::ControlServer(uv_loop_t* loop, CommandHandler& handler, uint64_t 
       handler_(handler),
       idle_timeout_ms_(idle_timeout_ms),
       linger_ms_(linger_ms),
-      deferred_accept_(loop, [this] {
-          if (listener_ != nullptr) acceptClient(/*deferred=*/true);
-      }) {}
+      deferred_accept_(loop, [this] { acceptClients(/*deferred=*/true); }) {}
 
 ControlServer::~ControlServer() { close(); }
 
@@ -303,7 +317,7 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
         *error = prefix + why;
         return false;
     };
-    if (listener_ != nullptr) return failWith("already listening on " + path_);
+    if (listener_fd_ >= 0) return failWith("already listening on " + path_);
     sockaddr_un addr;
     if (!fillAddress(path, &addr)) {
         return failWith(path.empty() ? std::string("empty path")
@@ -334,8 +348,8 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
         }
     }
 
-    // Bound here rather than by uv_pipe_bind: libuv would unlink the path on close whatever file
-    // is there by then; we unlink only the socket we created (see unlinkSocketFile).
+    // We unlink only the socket we created (see unlinkSocketFile), never whatever file is at the
+    // path by the time we close.
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return failWith("socket: " + errnoText(errno));
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) {
@@ -354,7 +368,7 @@ bool ControlServer::listen(const std::string& path, unsigned mode, std::string* 
 
     if (const int rc = listenOn(fd, path, st); rc != 0) {
         ::unlink(path.c_str());
-        return failWith(std::string("listen: ") + uv_strerror(rc));
+        return failWith(std::string("listen: ") + loop::errorText(rc));
     }
     return true;
 }
@@ -363,16 +377,10 @@ void ControlServer::close() { closeListener(/*unlink=*/true); }
 
 void ControlServer::release() { closeListener(/*unlink=*/false); }
 
-int ControlServer::listenerFd() const {
-    uv_os_fd_t fd = -1;
-    if (listener_ == nullptr ||
-        uv_fileno(reinterpret_cast<const uv_handle_t*>(listener_), &fd) != 0)
-        return -1;
-    return fd;
-}
+int ControlServer::listenerFd() const { return listener_fd_; }
 
 bool ControlServer::adopt(int fd, const std::string& path, std::string* error) {
-    if (listener_ != nullptr) {
+    if (listener_fd_ >= 0) {
         *error = "control socket: already listening on " + path_;
         ::close(fd);
         return false;
@@ -380,28 +388,29 @@ bool ControlServer::adopt(int fd, const std::string& path, std::string* error) {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) st = {};
     if (const int rc = listenOn(fd, path, st); rc != 0) {
-        *error = "control socket " + path + ": inherited socket: " + uv_strerror(rc);
+        *error = "control socket " + path + ": inherited socket: " + loop::errorText(rc);
         return false;
     }
     return true;
 }
 
 int ControlServer::listenOn(int fd, const std::string& path, const struct stat& st) {
-    auto* pipe = new uv_pipe_t;
-    uv_pipe_init(loop_, pipe, 0);
-    pipe->data = this;
-    int rc = uv_pipe_open(pipe, fd);
-    if (rc == 0)
-        rc = uv_listen(reinterpret_cast<uv_stream_t*>(pipe), kListenBacklog,
-                       &ControlServer::onConnection);
-    if (rc != 0) {
-        // uv_pipe_open failing leaves the fd ours; after success uv_close closes it.
-        if (uv_fileno(reinterpret_cast<uv_handle_t*>(pipe), nullptr) != 0) ::close(fd);
-        uv_close(reinterpret_cast<uv_handle_t*>(pipe),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-        return rc;
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        ::listen(fd, kListenBacklog) != 0) {
+        const int err = errno;
+        ::close(fd);
+        return -err;
     }
-    listener_ = pipe;
+    auto watch = std::make_unique<loop::FdWatch>(
+        loop_, fd, [this](bool, bool) { acceptClients(/*deferred=*/false); });
+    if (!watch->ok()) {
+        ::close(fd);
+        return -EINVAL;
+    }
+    watch->watch(/*readable=*/true, /*writable=*/false);
+    listener_fd_ = fd;
+    listener_watch_ = std::move(watch);
     path_ = path;
     socket_dev_ = st.st_dev;
     socket_ino_ = st.st_ino;
@@ -410,14 +419,13 @@ int ControlServer::listenOn(int fd, const std::string& path, const struct stat& 
 
 void ControlServer::closeListener(bool unlink) {
     deferred_accept_.stop();  // the connection waiting for it goes with the listener
-    if (listener_ != nullptr) {
+    if (listener_fd_ >= 0) {
         // Unlink before closing the descriptor, so a socket created by a newer process under the
         // same name in between is never the one removed.
         if (unlink) unlinkSocketFile();
-        listener_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_pipe_t*>(h); });
-        listener_ = nullptr;
+        listener_watch_.reset();  // before the descriptor closes (loop::FdWatch's contract)
+        ::close(listener_fd_);
+        listener_fd_ = -1;
     }
     std::unordered_set<Client*> clients;
     clients.swap(clients_);
@@ -436,32 +444,41 @@ void ControlServer::unlinkSocketFile() {
     }
 }
 
-void ControlServer::onConnection(uv_stream_t* server, int status) {
-    auto* self = static_cast<ControlServer*>(server->data);
-    if (self == nullptr) return;
-    if (status != 0) {
-        LOG_WARN("control socket %s: accept failed: %s", self->path_.c_str(), uv_strerror(status));
+void ControlServer::acceptClients(bool deferred) {
+    if (listener_fd_ < 0) return;
+    // Deferred: one connection, then the listener is watched again; the loop's next poll sees
+    // what else waits (a timer started from its own callback would run again at once instead).
+    if (deferred) listener_watch_->watch(/*readable=*/true, /*writable=*/false);
+    while (listener_fd_ >= 0) {
+        if (!deferred && clients_.size() >= kMaxControlClients) {
+            // Full: the new connection will replace an older one, and such replacements happen
+            // one per loop turn, so that what the connections already accepted have sent is
+            // read in between. Accepted in one go, a burst of newcomers would push out the idle
+            // ones and then one whose command (an admin's) has arrived but was not read yet.
+            // The listener is not watched until the timer takes the next one.
+            listener_watch_->watch(/*readable=*/false, /*writable=*/false);
+            deferred_accept_.start(0);
+            return;
+        }
+        const int fd = ::accept4(listener_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            addClient(fd);
+            if (deferred) return;
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        LOG_WARN("control socket %s: accept failed: %s", path_.c_str(), loop::errorText(-errno));
+        // Out of descriptors, say: the connection stays queued and the listener readable, so
+        // try again in a while rather than at once, again and again.
+        listener_watch_->watch(/*readable=*/false, /*writable=*/false);
+        deferred_accept_.start(kAcceptRetryMs);
         return;
     }
-    self->acceptClient(/*deferred=*/false);
 }
 
-void ControlServer::acceptClient(bool deferred) {
-    if (!deferred && clients_.size() >= kMaxControlClients) {
-        // Full: the new connection will replace an older one, and such replacements happen one
-        // per loop turn, so that what the connections already accepted have sent is read in
-        // between. Accepted in one go, a burst of newcomers would push out the idle ones and
-        // then one whose command (an admin's) has arrived but was not read yet. Not calling
-        // uv_accept() here makes libuv stop watching the listener until the timer calls it.
-        deferred_accept_.start(0);
-        return;
-    }
-    auto* client = new Client(this, next_serial_++);
-    if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_), client->stream()) != 0) {
-        client->detach();
-        client->close();
-        return;
-    }
+void ControlServer::addClient(int fd) {
+    auto* client = new Client(this, next_serial_++, fd);
     if (clients_.size() >= kMaxControlClients) {
         if (Client* victim = evictionCandidate()) {
             // Idle connections must not lock an admin out: the new one wins. Silent, as the

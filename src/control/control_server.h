@@ -23,12 +23,12 @@
 //   writing its reply does the new one get "error: too many control connections".
 //
 // Runs on the main (control) thread's loop, never on a worker loop, so a slow command cannot block
-// the data plane. Not thread-safe. The process must ignore SIGPIPE (sluice's main does): a client
-// that disconnects before its reply is written would otherwise kill it.
+// the data plane. Not thread-safe. The socket is read and written directly (watched with a
+// loop::FdWatch, no libuv stream); replies are sent with MSG_NOSIGNAL, so a client that disconnects
+// before its reply is written cannot raise SIGPIPE.
 
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <uv.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -39,7 +39,9 @@
 #include <unordered_set>
 #include <vector>
 
+#include "loop/fd_watch.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 
 namespace sluice::control {
 
@@ -87,7 +89,7 @@ class ControlServer {
                   uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs,
                   uint64_t linger_ms = kDefaultLingerMs);
     // Closes the listening socket and all client connections, unlinks the socket file. The loop
-    // must run afterwards (or be closed with uv_run until no handles remain) to free the handles.
+    // must run afterwards (or be run without blocking until no handles remain) to free the handles.
     ~ControlServer();
     ControlServer(const ControlServer&) = delete;
     ControlServer& operator=(const ControlServer&) = delete;
@@ -113,7 +115,7 @@ class ControlServer {
     // The listening socket's descriptor (-1 when not listening): what an upgrade hands over.
     int listenerFd() const;
 
-    bool listening() const { return listener_ != nullptr; }
+    bool listening() const { return listener_fd_ >= 0; }
     const std::string& path() const { return path_; }
     // Client connections currently open (being read, executed, answered or lingering).
     size_t clientCount() const { return clients_.size(); }
@@ -121,28 +123,30 @@ class ControlServer {
   private:
     class Client;
 
-    static void onConnection(uv_stream_t* server, int status);
-    // `deferred`: called by deferred_accept_ (when full, one connection is taken per loop turn).
-    void acceptClient(bool deferred);
+    // Accepts what waits on the listener. `deferred`: called by deferred_accept_ (when full, one
+    // connection is taken per loop turn, replacing an older one).
+    void acceptClients(bool deferred);
+    void addClient(int fd);
     // The connection a new one replaces when full (see above), or nullptr.
     Client* evictionCandidate() const;
     void forget(Client* client) { clients_.erase(client); }
     void unlinkSocketFile();
     void closeListener(bool unlink);
-    // Listens on the bound unix socket `fd` (at `path`, whose identity is `st`); 0, or the libuv
-    // error with `fd` closed and nothing kept.
+    // Listens on the bound unix socket `fd` (at `path`, whose identity is `st`); 0, or a negative
+    // errno with `fd` closed and nothing kept.
     int listenOn(int fd, const std::string& path, const struct stat& st);
 
     uv_loop_t* loop_;
     CommandHandler& handler_;
     uint64_t idle_timeout_ms_;
     uint64_t linger_ms_;
-    uint64_t next_serial_ = 0;       // accept order of clients
-    uv_pipe_t* listener_ = nullptr;  // owned; freed in its close callback
+    uint64_t next_serial_ = 0;                       // accept order of clients
+    int listener_fd_ = -1;                           // owned; -1 when not listening
+    std::unique_ptr<loop::FdWatch> listener_watch_;  // of listener_fd_
     std::string path_;
     dev_t socket_dev_ = 0;
     ino_t socket_ino_ = 0;
-    std::unordered_set<Client*> clients_;  // each frees itself in its close callback
+    std::unordered_set<Client*> clients_;  // each deletes itself once closed
     loop::Timer deferred_accept_;
 };
 

@@ -3,8 +3,6 @@
 // health checks) and the two ways they change it (publish a configuration, reload the file).
 // Implemented by server::Supervisor on the main thread; tests use a fake. Main thread only.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +13,7 @@
 #include "config/config.h"
 #include "config/config_diff.h"
 #include "control/runtime_state.h"
+#include "loop/uv_types.h"
 #include "routing/snapshot.h"
 
 namespace sluice::control {

@@ -110,7 +110,7 @@ void Discovery::onAnswer(PoolEntry& entry, const Answer& answer) {
     entry.querying = false;
     const auto refresh = static_cast<uint64_t>(entry.config.refresh.count());
     const auto hold = static_cast<uint64_t>(entry.config.hold.count());
-    const Change change = entry.set.onAnswer(answer, uv_now(loop_), hold);
+    const Change change = entry.set.onAnswer(answer, loop::now(loop_), hold);
     for (const auto& line : change.log) {
         if (answer.status == Answer::kOk && !answer.records.empty()) {
             LOG_INFO("pool %s discovery: %s", entry.pool.c_str(), line.c_str());
@@ -125,7 +125,7 @@ void Discovery::onAnswer(PoolEntry& entry, const Answer& answer) {
     }
     next = std::max(next, kMinRefreshMs);
     // Failing: look again when hold ends, so the servers go on time (not a refresh later).
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     if (entry.set.failing() && !entry.set.held()) {
         const uint64_t end = entry.set.failingSinceMs() + hold;
         next = std::min(next, end > now ? end - now : 0);

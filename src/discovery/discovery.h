@@ -21,8 +21,6 @@
 // on_change runs (from a zero timer, never inside c-ares) when the discovered servers changed:
 // the caller publishes again through the same path runtime server changes use.
 
-#include <uv.h>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,6 +33,7 @@
 #include "discovery/discovered_set.h"
 #include "discovery/resolver.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "routing/snapshot.h"
 
 namespace sluice::discovery {

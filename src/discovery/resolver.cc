@@ -38,6 +38,13 @@ Answer::Status statusOf(int status) {
     }
 }
 
+constexpr int kMaxAddresses = 64;  // per query; more records than this are ignored
+
+int familyOf(const ares_addrttl&) { return AF_INET; }
+int familyOf(const ares_addr6ttl&) { return AF_INET6; }
+const void* addressOf(const ares_addrttl& a) { return &a.ipaddr; }
+const void* addressOf(const ares_addr6ttl& a) { return &a.ip6addr; }
+
 // The results of several queries, combined: any record makes it ok; else the worst failure
 // (error, then NXDOMAIN, then no records).
 struct Gather {
@@ -68,6 +75,28 @@ struct Gather {
             if (answer.detail.empty()) answer.detail = part.detail;
         }
     }
+    // One A or AAAA query's result (`parse`: ares_parse_a_reply for ares_addrttl,
+    // ares_parse_aaaa_reply for ares_addr6ttl): its addresses as records, or its failure.
+    template <class AddrTtl>
+    void addAddresses(int status, const unsigned char* buf, int len,
+                      int (*parse)(const unsigned char*, int, hostent**, AddrTtl*, int*),
+                      uint16_t port, unsigned weight) {
+        if (status == ARES_SUCCESS) {
+            hostent* host = nullptr;
+            AddrTtl ttls[kMaxAddresses];
+            int count = kMaxAddresses;
+            status = parse(buf, len, &host, ttls, &count);
+            if (host) ares_free_hostent(host);
+            for (int i = 0; status == ARES_SUCCESS && i < count; ++i) {
+                char text[INET6_ADDRSTRLEN];
+                inet_ntop(familyOf(ttls[i]), addressOf(ttls[i]), text, sizeof text);
+                answer.records.push_back({text, port, weight, false});
+                ttl(ttls[i].ttl);
+            }
+        }
+        if (status != ARES_SUCCESS) fail(status);
+        finishOne();
+    }
     void finishOne() {
         if (--pending > 0) return;
         if (!answer.records.empty()) {
@@ -82,8 +111,6 @@ struct Gather {
         callback(std::move(answer));
     }
 };
-
-constexpr int kMaxAddresses = 64;  // per query; more records than this are ignored
 
 }  // namespace
 
@@ -188,38 +215,10 @@ void Resolver::lookupAddresses(const std::string& name, uint16_t port, unsigned 
     gather->done = std::move(done);
     gather->pending = 2;
     query(name, ns_t_a, [gather, port, weight](int status, const unsigned char* buf, int len) {
-        if (status == ARES_SUCCESS) {
-            hostent* host = nullptr;
-            ares_addrttl ttls[kMaxAddresses];
-            int count = kMaxAddresses;
-            status = ares_parse_a_reply(buf, len, &host, ttls, &count);
-            if (host) ares_free_hostent(host);
-            for (int i = 0; status == ARES_SUCCESS && i < count; ++i) {
-                char text[INET_ADDRSTRLEN];
-                inet_ntop(AF_INET, &ttls[i].ipaddr, text, sizeof text);
-                gather->answer.records.push_back({text, port, weight, false});
-                gather->ttl(ttls[i].ttl);
-            }
-        }
-        if (status != ARES_SUCCESS) gather->fail(status);
-        gather->finishOne();
+        gather->addAddresses<ares_addrttl>(status, buf, len, ares_parse_a_reply, port, weight);
     });
     query(name, ns_t_aaaa, [gather, port, weight](int status, const unsigned char* buf, int len) {
-        if (status == ARES_SUCCESS) {
-            hostent* host = nullptr;
-            ares_addr6ttl ttls[kMaxAddresses];
-            int count = kMaxAddresses;
-            status = ares_parse_aaaa_reply(buf, len, &host, ttls, &count);
-            if (host) ares_free_hostent(host);
-            for (int i = 0; status == ARES_SUCCESS && i < count; ++i) {
-                char text[INET6_ADDRSTRLEN];
-                inet_ntop(AF_INET6, &ttls[i].ip6addr, text, sizeof text);
-                gather->answer.records.push_back({text, port, weight, false});
-                gather->ttl(ttls[i].ttl);
-            }
-        }
-        if (status != ARES_SUCCESS) gather->fail(status);
-        gather->finishOne();
+        gather->addAddresses<ares_addr6ttl>(status, buf, len, ares_parse_aaaa_reply, port, weight);
     });
 }
 

@@ -13,8 +13,6 @@
 // - The callback runs on the loop, from inside c-ares' processing: it must not destroy the
 //   Resolver (defer that). Destroying the Resolver cancels pending lookups without calling them.
 
-#include <uv.h>
-
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,6 +23,7 @@
 #include "discovery/discovered_set.h"
 #include "loop/fd_watch.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 
 namespace sluice::discovery {
 

@@ -71,7 +71,7 @@ std::unique_ptr<Probe> HealthChecker::makeProbe(const ProbeSpec& spec) {
 
 void HealthChecker::update(std::shared_ptr<const routing::Snapshot> snapshot, bool initial) {
     if (stopped_ || !snapshot) return;
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     std::map<std::pair<std::string, std::string>, TargetId> next_by_name;
     std::vector<TargetId> next_order;
     std::vector<CheckScheduler::NewTarget> added;
@@ -186,12 +186,12 @@ void HealthChecker::arm() {
         timer_->stop();
         return;
     }
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     timer_->start(*due > now ? *due - now : 0);
 }
 
 void HealthChecker::onTimer() {
-    for (TargetId id : scheduler_.popDue(uv_now(loop_))) {
+    for (TargetId id : scheduler_.popDue(loop::now(loop_))) {
         auto it = targets_.find(id);
         if (it != targets_.end()) startCheck(*it->second);
     }
@@ -231,7 +231,7 @@ void HealthChecker::onResult(TargetId id, ProbeResult result) {
         return;
     }
     target.state->healthy.store(info.up, std::memory_order_relaxed);
-    if (info.up) target.state->ramp_from_ms.store(uv_now(loop_), std::memory_order_relaxed);
+    if (info.up) target.state->ramp_from_ms.store(loop::now(loop_), std::memory_order_relaxed);
     info.last_change_unix_ms = info.last_check_unix_ms;
     std::string count;
     if (first) {

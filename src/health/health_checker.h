@@ -27,8 +27,6 @@
 // - stop() cancels every check and closes every handle (their close callbacks run on the next
 //   loop iteration, so the loop can still run dry); afterwards update() does nothing.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,6 +42,7 @@
 #include "health/health_state.h"
 #include "health/probe.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "routing/snapshot.h"
 #include "upstream/server.h"
 

@@ -69,7 +69,8 @@ void Probe::onError(net::TcpConnection& conn, int uv_error) {
         finish(false, "TLS: " + conn.tlsError());
         return;
     }
-    finish(false, std::string(connected_ ? "connection: " : "connect: ") + uv_strerror(uv_error));
+    finish(false,
+           std::string(connected_ ? "connection: " : "connect: ") + loop::errorText(uv_error));
 }
 
 void Probe::onData(net::TcpConnection&, std::string_view) {}

@@ -12,8 +12,6 @@
 //   only after it returned (the owner keeps it and reuses or drops it later).
 // - Subclasses implement the protocol step: TcpProbe (connecting is the check) and HttpProbe.
 
-#include <uv.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -22,6 +20,7 @@
 
 #include "config/config.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "net/tcp_connection.h"
 #include "tls/client_context.h"
 

@@ -26,6 +26,8 @@ EventLoop::~EventLoop() {
 
 void EventLoop::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
 
+void EventLoop::runNoWait() { uv_run(&loop_, UV_RUN_NOWAIT); }
+
 void EventLoop::post(Task task) {
     {
         std::lock_guard lock(mutex_);

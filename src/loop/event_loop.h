@@ -25,6 +25,9 @@ class EventLoop {
     // Runs until no handle is active (the task queue handle is unref'd so it never keeps the
     // loop alive) or stop() is called.
     void run();
+    // One iteration that does not block (UV_RUN_NOWAIT): runs what is ready now, e.g. the close
+    // callbacks of handles just closed.
+    void runNoWait();
     // Thread-safe. Tasks posted after closeQueue() are dropped.
     void post(Task task);
     // Closes the task queue (on the loop thread); tasks still queued are dropped, not run.

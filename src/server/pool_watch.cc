@@ -12,7 +12,7 @@ PoolWatch::PoolWatch(uv_loop_t* loop, SnapshotSource snapshot)
 void PoolWatch::check() {
     const auto snapshot = snapshot_();
     if (!snapshot) return;
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     std::map<std::string, bool> next;
     for (const auto& pool : snapshot->pools) {
         size_t available = 0;

@@ -5,14 +5,13 @@
 //   `pool app recovered: 1 of 2 servers available`
 // Looks every kPeriodMs on the main loop at the running snapshot (linear in servers; no lock).
 
-#include <uv.h>
-
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "routing/snapshot.h"
 
 namespace sluice::server {

@@ -41,14 +41,11 @@ Supervisor::~Supervisor() {
     admin_.reset();
     discovery_.reset();
     health_.reset();  // close its handles before the final loop turn below
-    for (auto* sig : signals_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(sig),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
-    }
+    signals_.clear();
     shutdown_timer_.reset();
     grace_timer_.reset();
     status_timer_.reset();
-    uv_run(loop_.raw(), UV_RUN_NOWAIT);
+    loop_.runNoWait();  // the close callbacks of what was closed above
 }
 
 bool Supervisor::dropPrivileges() {
@@ -208,16 +205,8 @@ int Supervisor::run() {
 
 void Supervisor::installSignals() {
     for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) {
-        auto* sig = new uv_signal_t;
-        uv_signal_init(loop_.raw(), sig);
-        sig->data = this;
-        uv_signal_start(
-            sig,
-            [](uv_signal_t* handle, int num) {
-                static_cast<Supervisor*>(handle->data)->onSignal(num);
-            },
-            signum);
-        signals_.push_back(sig);
+        signals_.push_back(std::make_unique<loop::SignalWatch>(loop_.raw(), signum,
+                                                               [this](int num) { onSignal(num); }));
     }
 }
 
@@ -374,12 +363,8 @@ void Supervisor::onWorkerExited() {
     shutdown_timer_.reset();
     status_timer_.reset();
     admin_.reset();
-    for (auto* sig : signals_) {
-        uv_close(reinterpret_cast<uv_handle_t*>(sig),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
-    }
     signals_.clear();
-    // Closing the last uv_signal_t restores the default action: a stop signal arriving in the
+    // The last SignalWatch gone restores the default action: a stop signal arriving in the
     // instant before exit would kill the process instead of finding nothing left to stop.
     for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
 }

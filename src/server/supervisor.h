@@ -4,8 +4,6 @@
 // commands (control::Commands) reach it through control::Process. run() returns the process
 // exit status.
 
-#include <uv.h>
-
 #include <chrono>
 #include <map>
 #include <memory>
@@ -26,6 +24,7 @@
 #include "discovery/discovery.h"
 #include "health/health_checker.h"
 #include "loop/event_loop.h"
+#include "loop/signal_watch.h"
 #include "loop/timer.h"
 #include "metrics/stats_registry.h"
 #include "proxy/proxy_context.h"
@@ -145,7 +144,7 @@ class Supervisor final : private control::Process, private admin::Source {
         admin_;  // [admin] listen; closed when the last worker exits
     loop::EventLoop loop_;
     std::vector<std::unique_ptr<Worker>> workers_;
-    std::vector<uv_signal_t*> signals_;
+    std::vector<std::unique_ptr<loop::SignalWatch>> signals_;
     std::unique_ptr<loop::Timer> shutdown_timer_;
     std::unique_ptr<loop::Timer> grace_timer_;         // while stop_grace runs
     std::unique_ptr<health::HealthChecker> health_;    // active checks (main thread)

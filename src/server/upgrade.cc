@@ -149,7 +149,7 @@ UpgradeChild::~UpgradeChild() {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
     }
-    closePoll();
+    closePipe();
 }
 
 bool UpgradeChild::start(const LaunchInfo& launch,
@@ -234,16 +234,11 @@ bool UpgradeChild::start(const LaunchInfo& launch,
     ::close(health_fd);
     read_fd_ = pipe_fds[0];
     ::fcntl(read_fd_, F_SETFL, O_NONBLOCK);
-    poll_ = new uv_poll_t;
-    uv_poll_init(loop_, poll_, read_fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, &UpgradeChild::onReadable);
+    // Readable also reports an error on the pipe: readSome() then sees it (and EOF) itself.
+    watch_ = std::make_unique<loop::FdWatch>(loop_, read_fd_, [this](bool, bool) { readSome(); });
+    watch_->watch(/*readable=*/true, /*writable=*/false);
     timeout_.start(kReadyTimeoutMs);
     return true;
-}
-
-void UpgradeChild::onReadable(uv_poll_t* handle, int, int) {
-    if (auto* self = static_cast<UpgradeChild*>(handle->data)) self->readSome();
 }
 
 void UpgradeChild::readSome() {
@@ -296,20 +291,14 @@ void UpgradeChild::finish(bool ok, const std::string& text) {
     if (finished_) return;
     finished_ = true;
     timeout_.stop();
-    closePoll();
+    closePipe();
     const pid_t pid = ok ? pid_ : 0;
     auto done = std::move(done_);
     if (done) done(ok, pid, text);  // may destroy this object: nothing after it
 }
 
-void UpgradeChild::closePoll() {
-    if (poll_ != nullptr) {
-        uv_poll_stop(poll_);
-        poll_->data = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-        poll_ = nullptr;
-    }
+void UpgradeChild::closePipe() {
+    watch_.reset();  // before the descriptor closes (loop::FdWatch's contract)
     if (read_fd_ >= 0) {
         ::close(read_fd_);
         read_fd_ = -1;

@@ -16,7 +16,6 @@
 // Runtime changes travel in the state file, which the new process reads at start as usual.
 
 #include <sys/types.h>
-#include <uv.h>
 
 #include <functional>
 #include <map>
@@ -25,7 +24,9 @@
 #include <utility>
 #include <vector>
 
+#include "loop/fd_watch.h"
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 
 namespace sluice::server {
 
@@ -76,17 +77,16 @@ class UpgradeChild {
     void cancel(const std::string& why) { fail(why); }
 
   private:
-    static void onReadable(uv_poll_t* handle, int status, int events);
     void readSome();
     void fail(const std::string& why);
     void finish(bool ok, const std::string& text);
-    void closePoll();
+    void closePipe();
 
     uv_loop_t* loop_;
     Done done_;
     pid_t pid_ = -1;
     int read_fd_ = -1;
-    uv_poll_t* poll_ = nullptr;
+    std::unique_ptr<loop::FdWatch> watch_;  // read_fd_, while it is open
     std::string received_;
     loop::Timer timeout_;
     bool finished_ = false;

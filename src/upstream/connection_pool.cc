@@ -32,7 +32,7 @@ void ConnectionPool::put(const ServerState* server, net::TcpConnection* conn,
     }
     conn->setHandler(this);
     conn->startReading();
-    list.push_back({conn, server, uv_now(loop_) + idle_timeout_ms});
+    list.push_back({conn, server, loop::now(loop_) + idle_timeout_ms});
     if (!sweeper_.active()) sweeper_.start(kSweepIntervalMs, kSweepIntervalMs);
 }
 
@@ -75,7 +75,7 @@ void ConnectionPool::discard(net::TcpConnection& conn) {
 }
 
 void ConnectionPool::sweep() {
-    uint64_t now = uv_now(loop_);
+    uint64_t now = loop::now(loop_);
     bool any = false;
     for (auto& [server, list] : idle_) {
         auto keep = std::remove_if(list.begin(), list.end(), [&](const Idle& idle) {

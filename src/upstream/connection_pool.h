@@ -4,8 +4,6 @@
 // pool owns it: any byte, EOF or error from the server discards it, and it is closed after the
 // pool's idle_timeout.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "net/tcp_connection.h"
 #include "upstream/server.h"
 

@@ -175,7 +175,7 @@ void ServerSelector::dispatchQueue() {
 }
 
 void ServerSelector::onQueueTick() {
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     // Time out expired waiters (FIFO: deadlines are in order).
     while (queue_head_ && queue_head_->deadline_ms_ <= now) {
         SlotWaiter* w = queue_head_;

@@ -13,14 +13,13 @@
 // - reportFailure()/reportSuccess() feed passive ejection: max_fails consecutive failures eject
 //   a server for fail_timeout, unless it is the last available server of the pool.
 
-#include <uv.h>
-
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "loop/timer.h"
+#include "loop/uv_types.h"
 #include "upstream/balancer/balancer.h"
 #include "upstream/pool.h"
 #include "upstream/retry_budget.h"

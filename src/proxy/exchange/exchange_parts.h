@@ -13,14 +13,13 @@
 // worker that stops closes the pool (close()).
 // Loop thread only. The pool keeps at most kMaxSpare parts; big buffers are dropped.
 
-#include <uv.h>
-
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "http/response_parser.h"
 #include "loop/deadline_timer.h"
+#include "loop/uv_types.h"
 
 namespace sluice::proxy {
 

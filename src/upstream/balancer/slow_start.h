@@ -25,7 +25,7 @@ inline constexpr uint32_t kMinShare = kFullShare / 20;
 // as "just now".
 uint32_t slowStartShare(uint64_t now_ms, uint64_t since_ms, uint64_t slow_start_ms);
 
-// Milliseconds on the monotonic clock libuv's loops use (uv_now), for stamping transitions
+// Milliseconds on the monotonic clock libuv's loops use (loop::now), for stamping transitions
 // outside a loop.
 uint64_t steadyNowMs();
 
