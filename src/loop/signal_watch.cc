@@ -7,6 +7,11 @@ SignalWatch::SignalWatch(uv_loop_t* loop, int signum, std::function<void(int)> o
     uv_signal_start(handle_.get(), &SignalWatch::onSignal, signum);
 }
 
+void SignalWatch::ignore() {
+    on_signal_ = [](int) {};
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle_.get()));
+}
+
 void SignalWatch::onSignal(uv_signal_t* handle, int signum) {
     auto* self = static_cast<SignalWatch*>(handle->data);
     if (!self) return;

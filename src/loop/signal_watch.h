@@ -17,6 +17,10 @@ class SignalWatch {
     SignalWatch(uv_loop_t* loop, int signum, std::function<void(int)> on_signal);
     SignalWatch(const SignalWatch&) = delete;
     SignalWatch& operator=(const SignalWatch&) = delete;
+    // From now on the signal is still caught (its default action stays off) but does nothing,
+    // and the watch no longer keeps the loop alive: for a process on its way out, where a
+    // restored default action would let a late stop signal kill it.
+    void ignore();
 
   private:
     static void onSignal(uv_signal_t* handle, int signum);

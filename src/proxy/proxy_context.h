@@ -3,8 +3,6 @@
 // balancer state, the idle upstream connections, process-wide counters and the list of live
 // sessions (for graceful stop). One per worker; touched only on that worker's thread.
 
-#include <uv.h>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -13,6 +11,7 @@
 
 #include "loop/delete_queue.h"
 #include "loop/timer_queue.h"
+#include "loop/uv_types.h"
 #include "proxy/edge/edge_limits.h"
 #include "proxy/exchange/exchange_parts.h"
 #include "proxy/http/http_session_parts.h"
@@ -68,7 +67,7 @@ class ProxyContext {
     ~ProxyContext();
 
     uv_loop_t* loop() const { return loop_; }
-    uint64_t now() const { return uv_now(loop_); }
+    uint64_t now() const { return loop::now(loop_); }
     ProcessCounters& counters() { return counters_; }
     upstream::ConnectionPool& connectionPool() { return connection_pool_; }
 

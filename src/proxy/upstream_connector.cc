@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "loop/uv_types.h"
 #include "net/proxy_header.h"
 
 namespace sluice::proxy {
@@ -71,12 +72,12 @@ void UpstreamConnector::begin(upstream::ServerSelector& selector, std::string_vi
     attempts_ = 0;
     last_failure_status_ = 502;
     connect_ms_ = -1;
-    selector_->retryBudget().recordRequest(uv_now(loop_));
+    selector_->retryBudget().recordRequest(loop::now(loop_));
     dispatch(/*from_queue=*/false);
 }
 
 bool UpstreamConnector::dispatch(bool from_queue) {
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     const upstream::Selection sel = selector_->acquire(tried_, hash_key_, now);
     switch (sel.kind) {
         case upstream::Selection::kNone:
@@ -111,7 +112,7 @@ bool UpstreamConnector::dispatch(bool from_queue) {
 }
 
 void UpstreamConnector::connect() {
-    connect_start_ms_ = uv_now(loop_);
+    connect_start_ms_ = loop::now(loop_);
     conn_ = net::TcpConnection::connect(
         loop_, reinterpret_cast<const sockaddr*>(&server_->config.address.sockaddr), this,
         selector_->pool().tls.get(), server_->config.address.host);
@@ -154,7 +155,7 @@ void UpstreamConnector::onQueueTimeout() {
 
 void UpstreamConnector::onConnected(net::TcpConnection&) {
     stopConnectTimer();
-    connect_ms_ = static_cast<int64_t>(uv_now(loop_) - connect_start_ms_);
+    connect_ms_ = static_cast<int64_t>(loop::now(loop_) - connect_start_ms_);
     net::TcpConnection* conn = conn_;
     conn_ = nullptr;
     owner_.onUpstreamReady(conn, /*reused=*/false);
@@ -168,8 +169,8 @@ void UpstreamConnector::onEof(net::TcpConnection&) {
 }
 
 void UpstreamConnector::onError(net::TcpConnection& conn, int uv_error) {
-    const std::string why =
-        conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
+    const std::string why = conn.tlsError().empty() ? std::string(loop::errorText(uv_error))
+                                                    : "TLS: " + conn.tlsError();
     stopConnectTimer();
     conn_->destroy();
     conn_ = nullptr;
@@ -187,7 +188,7 @@ void UpstreamConnector::onConnectFailure(AttemptFailure failure, const char* wha
 
 NextStep UpstreamConnector::decide(const AttemptEnd& end, const char* what) {
     NextStep step = decideNext(end);
-    const uint64_t now = uv_now(loop_);
+    const uint64_t now = loop::now(loop_);
     if (server_) {
         if (end.failure == AttemptFailure::kRetriableStatus) {
             selector_->reportFailure(server_index_, now, "HTTP 5xx");
@@ -244,7 +245,7 @@ void UpstreamConnector::reportSuccess() {
 void UpstreamConnector::release() { releaseServer(); }
 
 void UpstreamConnector::releaseServer() {
-    if (server_) selector_->release(server_index_, uv_now(loop_));
+    if (server_) selector_->release(server_index_, loop::now(loop_));
     server_ = nullptr;
     server_index_ = -1;
 }

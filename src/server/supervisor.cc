@@ -1,6 +1,7 @@
 #include "server/supervisor.h"
 
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -41,7 +42,17 @@ Supervisor::~Supervisor() {
     admin_.reset();
     discovery_.reset();
     health_.reset();  // close its handles before the final loop turn below
-    signals_.clear();
+    {
+        // Closing the last watch of a signal restores its default action; blocked meanwhile and
+        // ignored after, a late stop signal cannot kill a process that is already exiting.
+        sigset_t stops, old;
+        sigemptyset(&stops);
+        for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) sigaddset(&stops, signum);
+        pthread_sigmask(SIG_BLOCK, &stops, &old);
+        signals_.clear();  // libuv restores each default action as it closes the last watch
+        for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    }
     shutdown_timer_.reset();
     grace_timer_.reset();
     status_timer_.reset();
@@ -363,10 +374,10 @@ void Supervisor::onWorkerExited() {
     shutdown_timer_.reset();
     status_timer_.reset();
     admin_.reset();
-    signals_.clear();
-    // The last SignalWatch gone restores the default action: a stop signal arriving in the
-    // instant before exit would kill the process instead of finding nothing left to stop.
-    for (int signum : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2}) ::signal(signum, SIG_IGN);
+    // The watches stay (caught, doing nothing) but let the loop run dry: destroying them would
+    // restore the default actions, and a stop signal arriving before exit would kill the
+    // process instead of finding nothing left to stop.
+    for (auto& watch : signals_) watch->ignore();
 }
 
 control::ProcessStatus Supervisor::status() const {

@@ -25,10 +25,7 @@ RULES = {
 
 # Known violations, each with the reason it still stands; one that no longer violates fails the
 # check too, so this list cannot go stale.
-EXCEPTIONS = {
-    # proxy/ is being reworked by another change; it needs only loop/uv_types.h.
-    ("proxy/proxy_context.h", "libuv"),
-}
+EXCEPTIONS = set()
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]')
 

@@ -3,7 +3,7 @@
 // workers share one table per listener), exactly, in memory fixed at construction.
 //
 // Use (on a worker, right after accept, before any read):
-//   auto admission = limiter.tryAcquire(client, listener.max_connections_per_ip, uv_now(loop));
+//   auto admission = limiter.tryAcquire(client, listener.max_connections_per_ip, loop::now(loop));
 //   if (!admission.admitted) { if (admission.log_refusal) LOG_WARN(...); count it; close; }
 //   else session keeps admission.lease until the connection ends (its destructor frees the slot).
 //

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "loop/uv_types.h"
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 #include "proxy/edge/trusted_networks.h"
@@ -317,8 +318,8 @@ void Exchange::onEof(net::TcpConnection&) {
 
 void Exchange::onError(net::TcpConnection& conn, int uv_error) {
     if (ended_) return;
-    const std::string why =
-        conn.tlsError().empty() ? std::string(uv_strerror(uv_error)) : "TLS: " + conn.tlsError();
+    const std::string why = conn.tlsError().empty() ? std::string(loop::errorText(uv_error))
+                                                    : "TLS: " + conn.tlsError();
     onUpstreamFailure(AttemptFailure::kBroken, why.c_str());
 }
 

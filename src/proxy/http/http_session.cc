@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "http/serializer.h"
+#include "loop/uv_types.h"
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 #include "proxy/http/access_log.h"
@@ -110,9 +111,9 @@ void HttpSession::onEof(net::TcpConnection& conn) {
 void HttpSession::onError(net::TcpConnection& conn, int uv_error) {
     if (finished_) return;
     if (&conn == client_) {
-        LOG_DEBUG(
-            "client %s: %s", client_->peerAddress().c_str(),
-            conn.tlsError().empty() ? uv_strerror(uv_error) : ("TLS: " + conn.tlsError()).c_str());
+        LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(),
+                  conn.tlsError().empty() ? loop::errorText(uv_error)
+                                          : ("TLS: " + conn.tlsError()).c_str());
         if (requestInFlight()) return exchange_->abortForClient();
     }
     finish();

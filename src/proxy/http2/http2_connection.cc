@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "http2/preface.h"
+#include "loop/uv_types.h"
 #include "metrics/generation_stats.h"
 #include "proxy/http2/http2_stream.h"
 
@@ -100,7 +101,7 @@ void Http2Connection::onEof(net::TcpConnection&) {
 void Http2Connection::onError(net::TcpConnection&, int uv_error) {
     if (finished_) return;
     LOG_DEBUG("client %s: %s", client_->peerAddress().c_str(),
-              client_->tlsError().empty() ? uv_strerror(uv_error)
+              client_->tlsError().empty() ? loop::errorText(uv_error)
                                           : ("TLS: " + client_->tlsError()).c_str());
     clientGone();
 }

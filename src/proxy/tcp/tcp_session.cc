@@ -1,6 +1,7 @@
 #include "proxy/tcp/tcp_session.h"
 
 #include "base/log.h"
+#include "loop/uv_types.h"
 #include "metrics/generation_stats.h"
 #include "proxy/client_admission.h"
 
@@ -122,7 +123,7 @@ void TcpSession::onEof(net::TcpConnection& conn) {
 
 void TcpSession::onError(net::TcpConnection& conn, int uv_error) {
     LOG_DEBUG("tcp %s: %s side error: %s", listener_.name.c_str(),
-              &conn == client_ ? "client" : "server", uv_strerror(uv_error));
+              &conn == client_ ? "client" : "server", loop::errorText(uv_error));
     finish();
 }
 
