@@ -35,6 +35,20 @@ void MessageParser<Derived, Head>::start() {
 }
 
 template <typename Derived, typename Head>
+void MessageParser<Derived, Head>::restart() {
+    head_.clear();
+    stop_ = Stop::kNone;
+    paused_ = false;
+    body_bytes_ = 0;
+    chunk_ext_bytes_ = 0;
+    ext_bytes_ = 0;
+    framing_gap_ = 0;
+    gap_mark_ = nullptr;
+    error_ = FeedResult{};
+    start();  // llhttp_init again, then a new head
+}
+
+template <typename Derived, typename Head>
 void MessageParser<Derived, Head>::startHead() {
     phase_ = Phase::kHead;
     scanner_.reset(mode_, limits_.max_header_bytes, limits_.max_fields);
@@ -113,25 +127,20 @@ int MessageParser<Derived, Head>::onStartLine(llhttp_t* p, const char* at, size_
 
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderField(llhttp_t* p, const char* at, size_t len) {
-    MessageParser& s = self(p);
-    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_)
-        .appendName(std::string_view(at, len));
+    self(p).fieldsNow().appendName(std::string_view(at, len));
     return 0;
 }
 
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderValue(llhttp_t* p, const char* at, size_t len) {
-    MessageParser& s = self(p);
-    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_)
-        .appendValue(std::string_view(at, len));
+    self(p).fieldsNow().appendValue(std::string_view(at, len));
     return 0;
 }
 
 template <typename Derived, typename Head>
 int MessageParser<Derived, Head>::onHeaderValueComplete(llhttp_t* p) {
-    MessageParser& s = self(p);
     // llhttp strips leading whitespace but keeps trailing whitespace; endField() trims both.
-    (s.phase_ == Phase::kHead ? s.head_.headers : s.trailers_).endField();
+    self(p).fieldsNow().endField();
     return 0;
 }
 

@@ -115,8 +115,12 @@ class MessageParser {
     MessageParser(llhttp_type_t type, std::string Head::*start_line, HeadScanner::Mode mode,
                   const MessageWording& wording, const MessageLimits& limits);
     ~MessageParser() = default;
-    // A fresh llhttp and a new head (the constructor's, and reset()'s).
+    // A fresh llhttp and a new head (the constructor's).
     void start();
+    // Back to the state of a new parser (both parsers' reset()): the shared fields, then start().
+    void restart();
+    // Where header callbacks put fields now: the head's, or (after the last chunk) the trailers.
+    HeaderList& fieldsNow() { return phase_ == Phase::kHead ? head_.headers : trailers_; }
 
     // What feed() answers without reading when parsing failed, switched protocols or is paused.
     std::optional<FeedResult> refusal() const;

@@ -31,16 +31,7 @@ RequestParser::RequestParser(RequestHandler& handler, const RequestLimits& limit
 void RequestParser::reset(RequestHandler& handler, const RequestLimits& limits) {
     handler_ = &handler;
     limits_ = {limits.max_header_bytes, limits.max_headers, limits.max_body_bytes};
-    head_.clear();
-    stop_ = Stop::kNone;
-    paused_ = false;
-    body_bytes_ = 0;
-    chunk_ext_bytes_ = 0;
-    ext_bytes_ = 0;
-    framing_gap_ = 0;
-    gap_mark_ = nullptr;
-    error_ = FeedResult{};
-    start();  // llhttp_init again, then a new head
+    restart();
 }
 
 int RequestParser::headersComplete(llhttp_t* p) {

@@ -197,19 +197,11 @@ FeedResult ResponseParser::finish() {
 }
 
 void ResponseParser::reset() {
-    head_.clear();
-    stop_ = Stop::kNone;
     head_request_ = false;
     expecting_ = false;
     started_ = false;
-    paused_ = false;
     interim_responses_ = 0;
-    chunk_ext_bytes_ = 0;
-    ext_bytes_ = 0;
-    framing_gap_ = 0;
-    gap_mark_ = nullptr;
-    error_ = FeedResult{};
-    start();  // llhttp_init again, then a new head
+    restart();
 }
 
 }  // namespace sluice::http

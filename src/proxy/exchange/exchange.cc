@@ -36,18 +36,6 @@ bool idempotent(std::string_view method) {
 
 bool retriableStatus(int status) { return status == 502 || status == 503 || status == 504; }
 
-// Request body bytes in the request's framing (the serialized head announced it).
-[[nodiscard]] bool writeBody(net::TcpConnection& to, http::BodyFraming framing,
-                             std::string_view data) {
-    if (data.empty()) return true;
-    if (framing == http::BodyFraming::kChunked) {
-        char size_line[24];
-        int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-        return to.write(std::string_view(size_line, static_cast<size_t>(n)), data, "\r\n");
-    }
-    return to.write(data);
-}
-
 // Freed exchange blocks kept by this thread for the next exchanges.
 struct SpareBlocks {
     static constexpr size_t kMax = 64;
@@ -163,7 +151,7 @@ bool Exchange::start(bool end_of_request) {
 bool Exchange::requestBody(std::string_view data) {
     if (!acceptsBody()) return false;
     body_started_ = true;
-    if (!writeBody(upstream_->conn(), head_.framing, data)) {
+    if (!upstream_->sendBody(head_.framing, data)) {
         onUpstreamFailure(AttemptFailure::kBroken, "write failed");
         return false;
     }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "http/message.h"
 #include "net/tcp_connection.h"
 #include "upstream/connection_pool.h"
 
@@ -29,6 +30,9 @@ class UpstreamRequest {
     // chunked body already known to be empty: the whole request was read before this attempt).
     // False: the connection is broken.
     [[nodiscard]] bool sendHead(std::string_view head, std::string_view rest);
+    // Request body bytes in the request's `framing` (the head announced it: a chunk each when
+    // chunked). False: the connection is broken.
+    [[nodiscard]] bool sendBody(http::BodyFraming framing, std::string_view data);
     // Hands the connection over (a tunnel after 101); the caller owns it now.
     net::TcpConnection* release() {
         net::TcpConnection* conn = conn_;
