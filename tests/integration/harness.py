@@ -247,6 +247,7 @@ class EchoServer:
         self.sock.listen(64)
         self.port = self.sock.getsockname()[1]
         self.connections = 0
+        self.received = bytearray()  # everything any client sent, in arrival order
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self):
@@ -258,14 +259,14 @@ class EchoServer:
             self.connections += 1
             threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
 
-    @staticmethod
-    def _echo(conn):
+    def _echo(self, conn):
         try:
             while True:
                 data = conn.recv(65536)
                 if not data:
                     conn.shutdown(socket.SHUT_WR)
                     return
+                self.received += data
                 conn.sendall(data)
         except OSError:
             pass

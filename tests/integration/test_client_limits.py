@@ -98,9 +98,20 @@ class MaxConnectionsPerIpTest(SluiceTestCase):
         s = self.connect("127.0.0.4")
         s.sendall(b"ping")
         self.assertEqual(s.recv(4), b"ping")
-        before = echo.connections  # (start_sluice's readiness probe connected once too)
-        self.assertTrue(refused(self.connect("127.0.0.4")))
-        self.assertEqual(echo.connections, before)
+        over = self.connect("127.0.0.4")
+        try:
+            over.sendall(b"over-the-limit")
+        except OSError:
+            pass  # already reset
+        # Closed unanswered (forwarded bytes would come back from the echo server), counted,
+        # and nothing of it reached the upstream. (Counting the echo server's connections
+        # instead races with start_sluice's readiness probe, whose upstream connect may land
+        # late.)
+        self.assertTrue(refused(over))
+        self.assertEqual(self.stats()["process"]["refused_per_ip"], 1)
+        self.assertNotIn(b"over-the-limit", bytes(echo.received))
+        s.sendall(b"pong")
+        self.assertEqual(s.recv(4), b"pong")
 
     def test_the_proxy_headers_source_is_counted(self):
         self.start(1, extra="accept_proxy_protocol = true\n")

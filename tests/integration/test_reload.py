@@ -36,6 +36,46 @@ def read_to_eof(sock):
         data += chunk
 
 
+class HeldConfigFile:
+    """The config path turned into a FIFO whose write end the test holds, so a reload that
+    opens it reads until release(), as from a stalled network mount. Deterministic where a
+    big file is not: the read is under way from the moment sluice has the FIFO open
+    (wait_open, from /proc/PID/fd) until the test writes the text and closes."""
+
+    def __init__(self, test, path):
+        self.path = os.path.realpath(path)
+        tmp = self.path + ".fifo"
+        os.mkfifo(tmp)
+        os.replace(tmp, self.path)
+        # O_RDWR: open does not wait for a reader, and the reader sees no EOF before release.
+        self.fd = os.open(self.path, os.O_RDWR)
+        test.add_cleanup(self.close)
+
+    def wait_open(self, pid, timeout=30):
+        fd_dir = "/proc/%d/fd" % pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for fd in os.listdir(fd_dir):
+                try:
+                    if os.readlink(os.path.join(fd_dir, fd)) == self.path:
+                        return
+                except OSError:
+                    pass  # closed while listed
+            time.sleep(0.02)
+        raise AssertionError("sluice never opened the config file %s" % self.path)
+
+    def release(self, text):
+        data = text.encode()
+        while data:  # sluice's reader drains the pipe as it fills
+            data = data[os.write(self.fd, data):]
+        self.close()
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class Load:
     """Steady mixed load: keep-alive GETs, POSTs with bodies, slow requests. Counts failures."""
 
@@ -264,32 +304,38 @@ class ReloadTest(SluiceTestCase):
         print("\nreload of a 1,000-server config took %.0f ms" % (elapsed * 1000))
         self.assertEqual(http_request(self.port)[0], 200)
 
-    def test_the_control_socket_answers_while_a_large_file_is_read(self):
-        # The file is read and checked off the main thread: `status` sent while a reload of a
-        # 30,000-server file is under way is answered at once, still on generation 1 (on the
-        # main thread it waited for the reload and then said generation 2).
+    def test_the_control_socket_answers_while_a_read_is_held(self):
+        # The file is read and checked off the main thread: `status` sent while a reload's read
+        # is under way (the file is a held FIFO, like a stalled mount) is answered at once,
+        # still on generation 1; on the main thread it would wait for the read to end.
         b = self.start_backends(1)
         self.start(b)
-        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        held = HeldConfigFile(self, self.sluice.config_path)
         reload_sock = self.raw_control("reload")
-        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        held.wait_open(self.sluice.proc.pid)
         self.assertIn("\ngeneration 1\n", self.ctl("status"))
+        self.assertEqual(http_request(self.port)[0], 200)
+        held.release(self.config(b) + "[[pool]]\n" + big_pool_toml(2000))
         reply = read_to_eof(reload_sock)
         self.assertTrue(reply.startswith(b"ok: generation 2\n"), reply[:200])
         self.assertIn("\ngeneration 2\n", self.ctl("status"))
+        self.assertIn("big", self.ctl("show", "pools"))
         self.assertEqual(http_request(self.port)[0], 200)
 
     def test_a_reload_asked_for_during_a_read_reads_the_file_again(self):
-        # The first reload reads the 30,000-server file; the file changes while it does, and a
-        # second reload must see the change: it is answered by a read that starts after it.
+        # The first reload is still reading when the file is replaced and a second reload is
+        # asked for: the second must see the new file, so it is answered by a read that starts
+        # after it (generation 3 holds "late", not the first read's "big").
         b = self.start_backends(1)
         self.start(b)
-        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        held = HeldConfigFile(self, self.sluice.config_path)
         first = self.raw_control("reload")
-        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
+        held.wait_open(self.sluice.proc.pid)
         self.write_config(self.config(b) + '[[pool]]\nname = "late"\n' +
                           server_toml("late1", b[0].port))
         second = self.raw_control("reload")
+        time.sleep(0.3)  # let sluice take the second line while the first read is held
+        held.release(self.config(b) + "[[pool]]\n" + big_pool_toml(2000))
         self.assertTrue(read_to_eof(first).startswith(b"ok: generation 2\n"))
         self.assertTrue(read_to_eof(second).startswith(b"ok: generation 3\n"))
         pools = self.ctl("show", "pools")
@@ -306,14 +352,18 @@ class ReloadTest(SluiceTestCase):
         return sock
 
     def test_a_stop_while_a_reload_reads_the_file_exits_cleanly(self):
-        # SIGTERM while a 30,000-server file is still being read: sluice waits for the read,
-        # never applies it, and exits 0; the reload gets an error or no reply, never "ok".
+        # SIGTERM while a reload's read is held: sluice waits for the read, never applies it,
+        # and exits 0; the reload gets an error or no reply, never "ok".
         b = self.start_backends(1)
         self.start(b)
-        self.write_config(self.config(b) + "[[pool]]\n" + big_pool_toml(30000))
+        held = HeldConfigFile(self, self.sluice.config_path)
         reload_sock = self.raw_control("reload")
-        time.sleep(0.3)  # sluice takes the line; reading 30,000 servers takes far longer
-        self.assertEqual(self.sluice.stop(timeout=120), 0, self.sluice.output()[-3000:])
+        held.wait_open(self.sluice.proc.pid)
+        self.sluice.signal(signal.SIGTERM)
+        time.sleep(0.5)
+        self.assertIsNone(self.sluice.proc.poll(), "exited before the read it waits for ended")
+        held.release(self.config(b) + "[[pool]]\n" + big_pool_toml(2000))
+        self.assertEqual(self.sluice.stop(timeout=60), 0, self.sluice.output()[-3000:])
         try:
             reply = read_to_eof(reload_sock)
         except ConnectionResetError:
