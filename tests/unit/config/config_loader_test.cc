@@ -17,8 +17,9 @@ using testing::kListenerAndPool;
 using testing::loadOk;
 
 std::string sourceRoot() {
-    const std::string file = __FILE__;
-    return file.substr(0, file.rfind("/tests/unit/config/"));
+    // SLUICE_TESTS_DIR, not __FILE__: a build with -ffile-prefix-map (the package build) makes
+    // __FILE__ relative.
+    return std::string(SLUICE_TESTS_DIR) + "/..";
 }
 
 TEST(ConfigLoader, AppliesDefaultsWhenKeysAreAbsent) {

@@ -446,8 +446,9 @@ TEST(SchemaKeys, NewKeysCountAsListenerAndPoolChanges) {
 // --- the reference config --------------------------------------------------------------------
 
 std::string referenceConfigRoot() {
-    const std::string file = __FILE__;
-    return file.substr(0, file.rfind("/tests/unit/config/"));
+    // SLUICE_TESTS_DIR, not __FILE__: a build with -ffile-prefix-map (the package build) makes
+    // __FILE__ relative.
+    return std::string(SLUICE_TESTS_DIR) + "/..";
 }
 
 TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValid) {
