@@ -2,7 +2,9 @@
 
 namespace sluice::loop {
 
-TimerQueue::TimerQueue(uv_loop_t* loop) : loop_(loop), handle_(loop, uv_timer_init, this) {}
+TimerQueue::TimerQueue(uv_loop_t* loop) : loop_(loop), handle_(loop, uv_timer_init, this) {
+    uv_unref(reinterpret_cast<uv_handle_t*>(handle_.get()));  // referenced while active_ > 0
+}
 
 TimerQueue::~TimerQueue() {
     // Timers outliving their queue are a bug; unlinking keeps them from pointing at freed lanes.
@@ -29,7 +31,7 @@ void TimerQueue::link(QueuedTimer& timer, Lane& lane) {
         lane.head = &timer;
     }
     lane.tail = &timer;
-    ++active_;
+    if (active_++ == 0) uv_ref(reinterpret_cast<uv_handle_t*>(handle_.get()));
 }
 
 void TimerQueue::unlink(QueuedTimer& timer) {
@@ -46,10 +48,10 @@ void TimerQueue::unlink(QueuedTimer& timer) {
     }
     timer.lane_ = nullptr;
     timer.prev_ = timer.next_ = nullptr;
-    if (--active_ == 0 && armed_ != 0) {
-        uv_timer_stop(handle_.get());
-        armed_ = 0;
-    }
+    // Unreferenced, not stopped: the next start() (in a keep-alive exchange, at once) usually
+    // finds the libuv timer armed early enough and leaves it (a stop/start pair per request
+    // otherwise); a stale arming fires once and finds nothing due.
+    if (--active_ == 0) uv_unref(reinterpret_cast<uv_handle_t*>(handle_.get()));
 }
 
 void TimerQueue::arm(uint64_t deadline) {

@@ -10,8 +10,9 @@
 //   by deadline: start() and stop() are O(1) (plus a search over the distinct durations, which
 //   come from configuration and are few), and firing looks only at the head of each lane.
 // - The libuv timer is armed for the earliest deadline; it is moved only when a start() makes
-//   an earlier one, and stopped once no QueuedTimer is active (an idle queue does not keep the
-//   loop alive).
+//   an earlier one. Once no QueuedTimer is active it is unreferenced, not stopped: an idle
+//   queue does not keep the loop alive, and an arming left behind fires at most once, finding
+//   nothing due.
 // - A callback may start or stop any QueuedTimer (its own included) and destroy its owner.
 // Loop thread only. Every QueuedTimer must be destroyed before its queue.
 
