@@ -60,6 +60,9 @@ class RequestParser final : public MessageParser<RequestParser, RequestHead> {
     // capacity of its buffers (a parser kept by a per-worker pool serves one connection at a
     // time, and only while a request is arriving or in flight).
     void reset(RequestHandler& handler, const RequestLimits& limits);
+    // Only the handler, the state left as it is: for a parser that is reset() before its next
+    // use (a pooled one) and must not point at its last user meanwhile.
+    void setHandler(RequestHandler& handler) { handler_ = &handler; }
 
     [[nodiscard]] FeedResult feed(std::string_view bytes);
     // True while a request head has started arriving but is not complete (for 408 vs silent close).

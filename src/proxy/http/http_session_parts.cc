@@ -19,7 +19,9 @@ IdleRequestHandler idle_request_handler;
 HttpSessionParts::HttpSessionParts() : parser(idle_request_handler, http::RequestLimits{}) {}
 
 void HttpSessionParts::clear() {
-    parser.reset(idle_request_handler, http::RequestLimits{});
+    // Not reset here: take() resets it for its next connection (one reset per request, not
+    // two, on a keep-alive connection that gives its parts back between requests).
+    parser.setHandler(idle_request_handler);
     clearPooledString(client_in);
     clearPooledString(response_head);
     clearPooledString(scratch);

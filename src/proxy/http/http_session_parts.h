@@ -17,7 +17,7 @@ namespace sluice::proxy {
 
 struct HttpSessionParts {
     HttpSessionParts();
-    // Back to the state of new parts: parser reset (its handler a no-op), strings empty.
+    // Ready for the pool: strings empty, the parser's handler a no-op (take() resets the parser).
     void clear();
 
     http::RequestParser parser;  // its handler is the session's (RequestParser::reset)
