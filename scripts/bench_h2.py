@@ -181,12 +181,19 @@ def main():
                       % (other, med["sluice"][0] / med[other][0], med["sluice"][1] / med[other][1]))
         return 0
     finally:
+        # Each one on its own: one that already exited (sluice failing to start) must not leave
+        # the others running.
         for p in procs.values():
             try:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(5)
-            except (OSError, subprocess.TimeoutExpired):
-                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # its group is gone already
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
