@@ -121,11 +121,14 @@ class RunningSluice:
         self.proc = subprocess.Popen([sluice, "-c", config_path], stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
-        while self.command("status")[0] != 0:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("sluice did not start; see %s" % self.log.name)
-            time.sleep(0.05)
+        try:
+            while self.command("status")[0] != 0:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("sluice did not start; see %s" % self.log.name)
+                time.sleep(0.05)
+        except BaseException:  # also a missing sluicectl: never leave this sluice running
+            self.stop()
+            raise
 
     def command(self, *words):
         proc = subprocess.run(self.ctl + list(words), stdout=subprocess.PIPE,
