@@ -15,12 +15,7 @@ using testing::errorsOf;
 using testing::hasErrorContaining;
 using testing::kListenerAndPool;
 using testing::loadOk;
-
-std::string sourceRoot() {
-    // SLUICE_TESTS_DIR, not __FILE__: a build with -ffile-prefix-map (the package build) makes
-    // __FILE__ relative.
-    return std::string(SLUICE_TESTS_DIR) + "/..";
-}
+using testing::sourceRoot;
 
 TEST(ConfigLoader, AppliesDefaultsWhenKeysAreAbsent) {
     const Config config = loadOk(kListenerAndPool);

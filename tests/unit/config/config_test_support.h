@@ -11,6 +11,10 @@
 
 namespace sluice::config::testing {
 
+// The source tree (conf/ holds the reference configs). From SLUICE_TESTS_DIR, not __FILE__: a
+// build with -ffile-prefix-map (the package build) makes __FILE__ relative.
+inline std::string sourceRoot() { return std::string(SLUICE_TESTS_DIR) + "/.."; }
+
 // A small valid config; tests append to it or replace parts of it.
 inline const std::string kListenerAndPool = R"([[listener]]
 name = "web"

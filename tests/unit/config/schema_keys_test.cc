@@ -445,16 +445,10 @@ TEST(SchemaKeys, NewKeysCountAsListenerAndPoolChanges) {
 
 // --- the reference config --------------------------------------------------------------------
 
-std::string referenceConfigRoot() {
-    // SLUICE_TESTS_DIR, not __FILE__: a build with -ffile-prefix-map (the package build) makes
-    // __FILE__ relative.
-    return std::string(SLUICE_TESTS_DIR) + "/..";
-}
-
 TEST(SchemaKeys, ReferenceConfigsCommentedOutKeysAreValid) {
     // conf/sluice.toml shows some keys commented out ("# key = value", "# [table]": TLS files
     // that must exist to start, examples). Uncommented, they must be valid.
-    std::ifstream in(referenceConfigRoot() + "/conf/sluice.toml");
+    std::ifstream in(testing::sourceRoot() + "/conf/sluice.toml");
     ASSERT_TRUE(in);
     std::string text;
     std::string line;
